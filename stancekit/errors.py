@@ -1,4 +1,4 @@
-"""The project's own error types: every expected failure is one of these, with a one-line message."""
+"""The project's own error types: each expected failure is one of these, one line each."""
 
 from __future__ import annotations
 
