@@ -51,8 +51,10 @@ class Claim:
         """The individual speakers of a (possibly joint) claim."""
         return split_speakers(self.speaker)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_record(self) -> dict[str, Any]:
+        """The JSONL record of the labeling guide's format (`article` for `article_id`)."""
+        return {"id": self.id, "article": self.article_id, "start": self.start, "end": self.end,
+                "text": self.text, "speaker": self.speaker, "via": self.via}
 
 
 @dataclass(frozen=True)
@@ -103,17 +105,27 @@ class ScoredClaim:
     target: str
     prediction: Prediction
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_record(self) -> dict[str, Any]:
         """Flat record, as written to claims.jsonl."""
         p = self.prediction
         return {
-            **self.claim.to_dict(),
+            **self.claim.to_record(),
             "target": self.target,
             "stance": p.stance,
             "stance_probs": p.stance_probs,
             "sentiment": p.sentiment,
             "sentiment_probs": p.sentiment_probs,
         }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> ScoredClaim:
+        """Inverse of `to_record`."""
+        claim = Claim(id=record["id"], article_id=record["article"], start=record["start"],
+                      end=record["end"], text=record["text"], speaker=record["speaker"],
+                      via=record.get("via", ""))
+        prediction = Prediction(record["stance"], record["stance_probs"], record.get("sentiment"),
+                                record.get("sentiment_probs") or {})
+        return cls(claim, record["target"], prediction)
 
 
 @dataclass(frozen=True)
