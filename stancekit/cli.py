@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from stancekit import __version__
 from stancekit.errors import StancekitError
@@ -45,8 +46,66 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_score(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("score", help="score articles: claims, stances and speaker positions")
-    p.set_defaults(run=_not_built("score", "batch scoring is not in this build"))
+    p = sub.add_parser(
+        "score",
+        help="score articles: claims, stances and speaker positions",
+        description="Read articles, extract claims with their speakers, classify each claim's "
+        "stance and sentiment, and score every speaker's position. Results are written as "
+        "each batch finishes; bad articles go to errors.jsonl and the run goes on.",
+        epilog="writes into OUT: claims.jsonl, speakers.csv, errors.jsonl, report.html "
+        "(and claims.csv or claims.parquet with --format)",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="article files (.txt .jsonl .csv .parquet), folders, or - for stdin")
+    p.add_argument("--model", type=Path, default=None,
+                   help="trained model folder (default: models/finetuned, else models/baseline)")
+    p.add_argument("--target", default=None,
+                   help="the question to score stance toward (default: the model's target)")
+    p.add_argument("--out", type=Path, default=Path("stancekit-out"),
+                   help="output folder (default: %(default)s); a previous run there is "
+                   "replaced unless --resume")
+    p.add_argument("--format", dest="fmt", choices=("jsonl", "csv", "parquet"), default="jsonl",
+                   help="format of the claims table (default: %(default)s)")
+    p.add_argument("--resume", action="store_true",
+                   help="finish an interrupted run in OUT instead of starting again")
+    p.add_argument("--aliases", type=Path, default=None,
+                   help="speaker alias table (JSONL, like labels/speakers.jsonl) to help "
+                   "resolve names")
+    p.add_argument("--batch-size", type=_positive_int, default=64,
+                   help="claims classified per batch (default: %(default)s)")
+    p.add_argument("--workers", type=_positive_int, default=1,
+                   help="spaCy processes for extraction (default: %(default)s)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+    p.set_defaults(run=_run_score)
+
+
+def _run_score(args: argparse.Namespace) -> int:
+    from stancekit.outputs import print_speaker_table
+    from stancekit.scoring import resolve_model, score_to_dir
+
+    model = resolve_model(args.model)
+    aliases = None
+    if args.aliases is not None:
+        from stancekit.extraction import AliasTable
+
+        aliases = AliasTable.from_jsonl(args.aliases)
+    summary = score_to_dir(args.paths, out=args.out, model=model, target=args.target,
+                           aliases=aliases, fmt=args.fmt, resume=args.resume,
+                           batch_size=args.batch_size, workers=args.workers,
+                           progress=not args.quiet)
+    if not args.quiet:
+        print_speaker_table(summary.positions, title=f"Where speakers stand on: {summary.target}")
+    errors = f", {summary.n_errors} errors (see errors.jsonl)" if summary.n_errors else ""
+    print(f"scored {summary.n_articles} articles, {summary.n_claims} claims in "
+          f"{summary.seconds:.1f}s{errors}; results in {summary.out}/", file=sys.stderr)
+    return 0
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
 
 
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
