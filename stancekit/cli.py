@@ -119,8 +119,69 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_labels(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("labels", help="check and summarise hand-labeled claim files")
-    p.set_defaults(run=_not_built("labels", "label tools are not in this build"))
+    p = sub.add_parser("labels", help="check and summarise hand-labeled claim files",
+                       description="Tools for label files (.jsonl or .csv, see labels/GUIDE.md).")
+    actions = p.add_subparsers(dest="labels_command", metavar="ACTION", required=True)
+    check = actions.add_parser(
+        "check", help="validate a label file against its articles",
+        description="Check offsets against the article text, unique ids, allowed values, "
+        "overlapping spans, and that every body sentence is covered. Prints one line per "
+        "problem (id: field: message) and exits 1 if there is any.",
+    )
+    check.add_argument("file", nargs="?", type=Path, default=Path("labels/claims.jsonl"),
+                       help="label file (default: %(default)s)")
+    check.add_argument("--articles", type=Path, default=Path("seeds"),
+                       help="folder of the labeled articles (default: %(default)s)")
+    check.set_defaults(run=_run_labels_check)
+    stats = actions.add_parser("stats", help="counts by stance, sentiment, speaker and article")
+    stats.add_argument("file", nargs="?", type=Path, default=Path("labels/claims.jsonl"),
+                       help="label file (default: %(default)s)")
+    stats.set_defaults(run=_run_labels_stats)
+
+
+def _run_labels_check(args: argparse.Namespace) -> int:
+    from stancekit.labels import load_labels, validate_labels
+
+    labels = load_labels(args.file)
+    problems = validate_labels(labels, args.articles)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in {args.file}", file=sys.stderr)
+        return 1
+    n_articles = len({label.article for label in labels if label.article})
+    print(f"OK: {len(labels)} labels in {n_articles} articles; offsets match, ids unique, "
+          f"values allowed, no overlaps, every body sentence covered")
+    return 0
+
+
+def _run_labels_stats(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from stancekit.labels import label_stats, load_labels
+    from stancekit.records import STANCES
+
+    stats = label_stats(load_labels(args.file))
+    console = Console()
+    for title, counts in (("stance", stats.stance), ("sentiment", stats.sentiment),
+                          ("article", stats.article)):
+        table = Table(title=f"by {title} ({stats.total} claims)")
+        table.add_column(title)
+        table.add_column("claims", justify="right")
+        table.add_column("share", justify="right")
+        for name, n in counts.most_common():
+            table.add_row(name, str(n), f"{n / stats.total:.0%}")
+        console.print(table)
+    table = Table(title="by speaker (a joint claim counts for each speaker)")
+    table.add_column("speaker")
+    for column in ("claims", *STANCES):
+        table.add_column(column, justify="right")
+    for name, n in stats.speaker.most_common():
+        by_stance = stats.speaker_stance[name]
+        table.add_row(name, str(n), *(str(by_stance[stance]) for stance in STANCES))
+    console.print(table)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,6 +1,8 @@
 """Hand-labeled claims: load (JSONL / CSV), validate against the articles, summarise.
 
-The record format and the labeling rules are in labels/GUIDE.md.
+The record format and the labeling rules are in labels/GUIDE.md. `validate_labels` also
+checks that every body sentence of a labeled article is covered by some claim; what counts
+as page furniture instead of body text is decided by `furniture_lines` (see its docstring).
 """
 
 from __future__ import annotations
@@ -8,12 +10,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator, Mapping, Sequence
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from stancekit.errors import InputError, LabelError
-from stancekit.records import SENTIMENTS, STANCES, LabeledClaim
+from stancekit.records import SENTIMENTS, STANCES, Article, LabeledClaim, split_speakers
 
 LABEL_SUFFIXES: tuple[str, ...] = (".jsonl", ".csv")
 _REQUIRED: tuple[str, ...] = ("id", "text", "target", "stance")
@@ -131,15 +136,15 @@ def _make_label(record: Mapping[str, Any], path: Path, line: int) -> LabeledClai
     rid = record.get("id")
     where = f"record {rid!r}, " if isinstance(rid, str) and rid else ""
 
-    def fail(field: str, reason: str) -> LabelError:
-        return LabelError(str(path), f"{where}field '{field}': {reason}", line=line)
+    def fail(name: str, reason: str) -> LabelError:
+        return LabelError(str(path), f"{where}field '{name}': {reason}", line=line)
 
-    for field in _REQUIRED:
-        value = record.get(field)
+    for name in _REQUIRED:
+        value = record.get(name)
         if value is None:
-            raise fail(field, "missing")
+            raise fail(name, "missing")
         if not isinstance(value, str) or not value.strip():
-            raise fail(field, "must be a non-empty string")
+            raise fail(name, "must be a non-empty string")
     stance = record["stance"].strip().lower()
     if stance not in STANCES:
         raise fail("stance", f"{record['stance']!r} is not one of {', '.join(STANCES)}")
@@ -149,17 +154,17 @@ def _make_label(record: Mapping[str, Any], path: Path, line: int) -> LabeledClai
             raise fail("sentiment", f"{sentiment!r} is not one of {', '.join(SENTIMENTS)}")
         sentiment = sentiment.strip().lower()
     extras: dict[str, str] = {}
-    for field in _TEXT_FIELDS:
-        value = record.get(field)
+    for name in _TEXT_FIELDS:
+        value = record.get(name)
         if value is None:
             value = ""
         if not isinstance(value, str):
-            raise fail(field, "must be a string")
-        extras[field] = value.strip()
+            raise fail(name, "must be a string")
+        extras[name] = value.strip()
     start, end = record.get("start"), record.get("end")
-    for field, value in (("start", start), ("end", end)):
+    for name, value in (("start", start), ("end", end)):
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise fail(field, "must be an integer")
+            raise fail(name, "must be an integer")
     if (start is None) != (end is None):
         raise fail("start" if start is None else "end", "start and end go together")
     if start is not None and end is not None:
@@ -178,3 +183,250 @@ def _make_label(record: Mapping[str, Any], path: Path, line: int) -> LabeledClai
         end=end,
         **extras,
     )
+
+
+# --- validation -------------------------------------------------------------------------------
+
+FURNITURE_PREFIXES: tuple[str, ...] = (
+    "also read", "read more", "related:", "advertisement", "disclaimer", "©", "photo:",
+    "image:", "source:", "subscribe", "sign up", "click here", "share this",
+)
+_CLOSERS = "\"'”’»)]*_ \t"
+_FINAL = ".!?…:"
+_BULLET = re.compile(r"^\s*[-•*·]\s+")
+_WORD = re.compile(r"[^\W\d_]+")
+_MIN_WORDS = 2  # a stretch with fewer words is never a sentence (datelines, elision marks)
+_LONG_WORDS = 6  # a stretch this long in a body line is a sentence even without final punctuation
+
+
+@dataclass(frozen=True)
+class LabelProblem:
+    """One thing wrong with a label set: the label id (or article id), the field, what is wrong."""
+
+    id: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.id}: {self.field}: {self.message}"
+
+
+def validate_labels(
+    labels: Sequence[LabeledClaim], articles_dir: str | Path
+) -> list[LabelProblem]:
+    """Check labels against the articles in `articles_dir`; an empty list means all is well.
+
+    Checks: unique ids, allowed stance and sentiment values, a target and speaker, offsets
+    that exist and match the article text, no overlapping spans within an article, and that
+    every body sentence of the articles is covered (when any label names an article, every
+    article in the folder must be labeled). Labels without an article (e.g. from CSV) get the
+    value checks only.
+    """
+    problems: list[LabelProblem] = []
+    read_errors: dict[str, str] = {}
+
+    def on_error(err: InputError) -> None:
+        read_errors[Path(err.path).stem] = str(err)
+
+    articles = {a.id: a for a in _read_articles(articles_dir, on_error)}
+    seen: set[str] = set()
+    spans: dict[str, list[LabeledClaim]] = {}
+    for label in labels:
+        problems.extend(_value_problems(label, seen))
+        seen.add(label.id)
+        if not label.article:
+            continue
+        article = articles.get(label.article)
+        if article is None:
+            reason = read_errors.get(label.article, f"no such article in {articles_dir}")
+            problems.append(LabelProblem(label.id, "article", f"{label.article!r}: {reason}"))
+            continue
+        offset_problem = _offset_problem(label, article.text)
+        if offset_problem:
+            problems.append(offset_problem)
+        else:
+            spans.setdefault(label.article, []).append(label)
+    for article_labels in spans.values():
+        problems.extend(_overlap_problems(article_labels))
+    if any(label.article for label in labels):
+        for article in articles.values():
+            covered = [(lab.start or 0, lab.end or 0) for lab in spans.get(article.id, [])]
+            for start, end, text in uncovered_sentences(article, covered):
+                shown = text if len(text) <= 80 else text[:77] + "..."
+                problems.append(LabelProblem(
+                    article.id, "coverage", f"uncovered body text at [{start}:{end}]: {shown!r}"
+                ))
+    return problems
+
+
+def _read_articles(articles_dir: str | Path, on_error: Any) -> Iterator[Article]:
+    from stancekit.reading import read_articles
+
+    path = Path(articles_dir)
+    if not path.is_dir():
+        raise InputError(str(path), "no such articles folder")
+    return read_articles(path, on_error=on_error)
+
+
+def _value_problems(label: LabeledClaim, seen: set[str]) -> Iterator[LabelProblem]:
+    if label.id in seen:
+        yield LabelProblem(label.id, "id", "duplicate id")
+    if label.stance not in STANCES:
+        allowed = ", ".join(STANCES)
+        yield LabelProblem(label.id, "stance", f"{label.stance!r} is not one of {allowed}")
+    if label.sentiment is not None and label.sentiment not in SENTIMENTS:
+        allowed = ", ".join(SENTIMENTS)
+        yield LabelProblem(label.id, "sentiment", f"{label.sentiment!r} is not one of {allowed}")
+    if not label.target.strip():
+        yield LabelProblem(label.id, "target", "empty")
+    if label.article and not label.speaker.strip():
+        yield LabelProblem(label.id, "speaker", "empty")
+
+
+def _offset_problem(label: LabeledClaim, text: str) -> LabelProblem | None:
+    start, end = label.start, label.end
+    if start is None or end is None:
+        return LabelProblem(label.id, "start", "a label with an article needs start and end")
+    if not 0 <= start < end <= len(text):
+        return LabelProblem(label.id, "end", f"[{start}:{end}] is outside the article "
+                                             f"(0..{len(text)})")
+    if text[start:end] != label.text:
+        found = text[start:end]
+        found = found if len(found) <= 60 else found[:57] + "..."
+        where = text.find(label.text)
+        hint = f"; the text is at [{where}:{where + len(label.text)}]" if where >= 0 else ""
+        return LabelProblem(label.id, "text", f"does not match the article at [{start}:{end}], "
+                                              f"which reads {found!r}{hint}")
+    return None
+
+
+def _overlap_problems(labels: list[LabeledClaim]) -> Iterator[LabelProblem]:
+    ordered = sorted(labels, key=lambda lab: (lab.start or 0, lab.end or 0))
+    for before, after in zip(ordered, ordered[1:], strict=False):
+        if (after.start or 0) < (before.end or 0):
+            yield LabelProblem(after.id, "start", f"span [{after.start}:{after.end}] overlaps "
+                                                  f"{before.id} [{before.start}:{before.end}]")
+
+
+def furniture_lines(article: Article) -> set[int]:
+    """Indexes of the lines of `article.text` that are page furniture, not body text.
+
+    A general rule, not tuned to any site:
+    - the header: every line up to the headline (the line that is, or starts with, the
+      article's title; without a title, the first non-empty line);
+    - title-like lines: no sentence-final punctuation (. ! ? … :) at the end, once closing
+      quotes and brackets are stripped: subheads, section names, bylines, datelines, "Join
+      the ... mailing list";
+    - lines that are one bracketed token, like ``[ad_1]`` or ``[mc4wp_form id=""]``;
+    - lines starting with a furniture label ("ALSO READ", "Disclaimer", "©", "Photo:", ...);
+    - a disclaimer line and every line after it (disclaimers close a page);
+    - bullet lists directly under a title-like line (summary boxes such as "Key Takeaways").
+    """
+    lines = article.text.split("\n")
+    title = article.title.strip()
+    header_end = -1
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped and (not title or stripped.startswith(title)):
+            header_end = i
+            break
+    furniture: set[int] = set(range(header_end + 1))
+    after_disclaimer = False
+    in_summary_box = False
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        lowered = stripped.lower()
+        if not stripped:
+            continue
+        if lowered.startswith("disclaimer"):
+            after_disclaimer = True
+        is_bullet = bool(_BULLET.match(line))
+        if (
+            after_disclaimer
+            or i <= header_end
+            or not _ends_sentence(stripped)
+            or (stripped.startswith("[") and stripped.endswith("]"))
+            or lowered.startswith(FURNITURE_PREFIXES)
+            or (is_bullet and in_summary_box)
+        ):
+            furniture.add(i)
+        if not is_bullet:
+            in_summary_box = not _ends_sentence(stripped)
+    return furniture
+
+
+def uncovered_sentences(
+    article: Article, covered: Iterable[tuple[int, int]]
+) -> list[tuple[int, int, str]]:
+    """The stretches `(start, end, text)` of body text that no `[start, end)` span covers.
+
+    Only stretches that look like a sentence are returned: at least two words ending with
+    sentence-final punctuation, or at least six words; furniture lines are ignored.
+    """
+    text = article.text
+    mask = bytearray(len(text))
+    for start, end in covered:
+        mask[max(start, 0):max(end, 0)] = b"\x01" * (min(end, len(text)) - max(start, 0))
+    furniture = furniture_lines(article)
+    found: list[tuple[int, int, str]] = []
+    pos = 0
+    for index, line in enumerate(text.split("\n")):
+        line_start, pos = pos, pos + len(line) + 1
+        if index in furniture:
+            continue
+        for match in re.finditer(r"[^\n]+", line):
+            piece_start = line_start + match.start()
+            for start, end in _runs(mask, piece_start, line_start + match.end()):
+                piece = text[start:end].strip()
+                words = len(_WORD.findall(piece))
+                if words >= _LONG_WORDS or (words >= _MIN_WORDS and _ends_sentence(piece)):
+                    lead = len(text[start:end]) - len(text[start:end].lstrip())
+                    found.append((start + lead, start + lead + len(piece), piece))
+    return found
+
+
+def _runs(mask: bytearray, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """The maximal uncovered runs within [start, end)."""
+    run_start = None
+    for i in range(start, end):
+        if not mask[i] and run_start is None:
+            run_start = i
+        elif mask[i] and run_start is not None:
+            yield run_start, i
+            run_start = None
+    if run_start is not None:
+        yield run_start, end
+
+
+def _ends_sentence(text: str) -> bool:
+    stripped = text.rstrip(_CLOSERS)
+    return bool(stripped) and stripped[-1] in _FINAL
+
+
+# --- statistics -------------------------------------------------------------------------------
+
+
+@dataclass
+class LabelStats:
+    """Counts over a label set; a joint claim counts once for each of its speakers."""
+
+    total: int = 0
+    stance: Counter[str] = field(default_factory=Counter)
+    sentiment: Counter[str] = field(default_factory=Counter)
+    article: Counter[str] = field(default_factory=Counter)
+    speaker: Counter[str] = field(default_factory=Counter)
+    speaker_stance: dict[str, Counter[str]] = field(default_factory=dict)
+
+
+def label_stats(labels: Iterable[LabeledClaim]) -> LabelStats:
+    """Counts by stance, sentiment (None as "unlabeled"), article, speaker, speaker x stance."""
+    stats = LabelStats()
+    for label in labels:
+        stats.total += 1
+        stats.stance[label.stance] += 1
+        stats.sentiment[label.sentiment or "unlabeled"] += 1
+        stats.article[label.article or "(none)"] += 1
+        for speaker in split_speakers(label.speaker) or ["(none)"]:
+            stats.speaker[speaker] += 1
+            stats.speaker_stance.setdefault(speaker, Counter())[label.stance] += 1
+    return stats
