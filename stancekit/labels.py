@@ -301,11 +301,15 @@ def _offset_problem(label: LabeledClaim, text: str) -> LabelProblem | None:
 
 
 def _overlap_problems(labels: list[LabeledClaim]) -> Iterator[LabelProblem]:
+    """Each span that starts before the furthest-reaching earlier span ends."""
     ordered = sorted(labels, key=lambda lab: (lab.start or 0, lab.end or 0))
-    for before, after in zip(ordered, ordered[1:], strict=False):
-        if (after.start or 0) < (before.end or 0):
-            yield LabelProblem(after.id, "start", f"span [{after.start}:{after.end}] overlaps "
-                                                  f"{before.id} [{before.start}:{before.end}]")
+    reach: LabeledClaim | None = None
+    for label in ordered:
+        if reach is not None and (label.start or 0) < (reach.end or 0):
+            yield LabelProblem(label.id, "start", f"span [{label.start}:{label.end}] overlaps "
+                                                  f"{reach.id} [{reach.start}:{reach.end}]")
+        if reach is None or (label.end or 0) > (reach.end or 0):
+            reach = label
 
 
 def furniture_lines(article: Article) -> set[int]:
