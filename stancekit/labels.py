@@ -21,6 +21,7 @@ from stancekit.errors import InputError, LabelError
 from stancekit.records import SENTIMENTS, STANCES, Article, LabeledClaim, split_speakers
 
 LABEL_SUFFIXES: tuple[str, ...] = (".jsonl", ".csv")
+SPEAKER_TABLE = "speakers.jsonl"  # the alias table that lives beside the labels, not labels
 _REQUIRED: tuple[str, ...] = ("id", "text", "target", "stance")
 _CSV_REQUIRED: tuple[str, ...] = ("text", "target", "stance")
 _TEXT_FIELDS: tuple[str, ...] = ("speaker", "via", "article", "note")
@@ -28,6 +29,8 @@ _TEXT_FIELDS: tuple[str, ...] = ("speaker", "via", "article", "note")
 
 def load_labels(paths: str | Path | Sequence[str | Path]) -> list[LabeledClaim]:
     """Read label files (.jsonl in the GUIDE.md format, or .csv) or folders of them.
+
+    A folder gives every .jsonl and .csv file in it except the speaker table (speakers.jsonl).
 
     A CSV needs the columns `text,target,stance`; `id` (default `<file stem>-<row>`),
     `sentiment`, `speaker`, `via`, `article`, `start`, `end` and `note` are optional.
@@ -53,7 +56,10 @@ def _label_files(paths: str | Path | Sequence[str | Path]) -> list[Path]:
     for item in items:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in LABEL_SUFFIXES)
+            found = sorted(
+                p for p in path.iterdir()
+                if p.suffix.lower() in LABEL_SUFFIXES and p.name != SPEAKER_TABLE and p.is_file()
+            )
             if not found:
                 raise InputError(str(path), "folder holds no .jsonl or .csv label files")
             files.extend(found)

@@ -112,6 +112,10 @@ def test_every_speaker_is_in_the_alias_table(shipped: list[LabeledClaim]) -> Non
         assert record["aliases"] and all(isinstance(a, str) and a for a in record["aliases"])
 
 
+def test_load_folder_skips_speaker_table(shipped: list[LabeledClaim]) -> None:
+    assert load_labels(CLAIMS.parent) == shipped
+
+
 def test_stats_counts_joint_speakers_for_each() -> None:
     labels = [
         LabeledClaim(id="a", text="x", target="t", stance="against", speaker="A; B", article="p"),
