@@ -12,7 +12,7 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,8 @@ def _label_files(paths: str | Path | Sequence[str | Path]) -> list[Path]:
         path = Path(item)
         if path.is_dir():
             found = sorted(
-                p for p in path.iterdir()
+                p
+                for p in path.iterdir()
                 if p.suffix.lower() in LABEL_SUFFIXES and p.name != SPEAKER_TABLE and p.is_file()
             )
             if not found:
@@ -194,8 +195,19 @@ def _make_label(record: Mapping[str, Any], path: Path, line: int) -> LabeledClai
 # --- validation -------------------------------------------------------------------------------
 
 FURNITURE_PREFIXES: tuple[str, ...] = (
-    "also read", "read more", "related:", "advertisement", "disclaimer", "©", "photo:",
-    "image:", "source:", "subscribe", "sign up", "click here", "share this",
+    "also read",
+    "read more",
+    "related:",
+    "advertisement",
+    "disclaimer",
+    "©",
+    "photo:",
+    "image:",
+    "source:",
+    "subscribe",
+    "sign up",
+    "click here",
+    "share this",
 )
 _CLOSERS = "\"'”’»)]*_ \t"
 _FINAL = ".!?…:"
@@ -217,9 +229,7 @@ class LabelProblem:
         return f"{self.id}: {self.field}: {self.message}"
 
 
-def validate_labels(
-    labels: Sequence[LabeledClaim], articles_dir: str | Path
-) -> list[LabelProblem]:
+def validate_labels(labels: Sequence[LabeledClaim], articles_dir: str | Path) -> list[LabelProblem]:
     """Check labels against the articles in `articles_dir`; an empty list means all is well.
 
     Checks: unique ids, allowed stance and sentiment values, a target and speaker, offsets
@@ -259,13 +269,17 @@ def validate_labels(
             covered = [(lab.start or 0, lab.end or 0) for lab in spans.get(article.id, [])]
             for start, end, text in uncovered_sentences(article, covered):
                 shown = text if len(text) <= 80 else text[:77] + "..."
-                problems.append(LabelProblem(
-                    article.id, "coverage", f"uncovered body text at [{start}:{end}]: {shown!r}"
-                ))
+                problems.append(
+                    LabelProblem(
+                        article.id, "coverage", f"uncovered body text at [{start}:{end}]: {shown!r}"
+                    )
+                )
     return problems
 
 
-def _read_articles(articles_dir: str | Path, on_error: Any) -> Iterator[Article]:
+def _read_articles(
+    articles_dir: str | Path, on_error: Callable[[InputError], None]
+) -> Iterator[Article]:
     from stancekit.reading import read_articles
 
     path = Path(articles_dir)
@@ -294,15 +308,19 @@ def _offset_problem(label: LabeledClaim, text: str) -> LabelProblem | None:
     if start is None or end is None:
         return LabelProblem(label.id, "start", "a label with an article needs start and end")
     if not 0 <= start < end <= len(text):
-        return LabelProblem(label.id, "end", f"[{start}:{end}] is outside the article "
-                                             f"(0..{len(text)})")
+        return LabelProblem(
+            label.id, "end", f"[{start}:{end}] is outside the article (0..{len(text)})"
+        )
     if text[start:end] != label.text:
         found = text[start:end]
         found = found if len(found) <= 60 else found[:57] + "..."
         where = text.find(label.text)
         hint = f"; the text is at [{where}:{where + len(label.text)}]" if where >= 0 else ""
-        return LabelProblem(label.id, "text", f"does not match the article at [{start}:{end}], "
-                                              f"which reads {found!r}{hint}")
+        return LabelProblem(
+            label.id,
+            "text",
+            f"does not match the article at [{start}:{end}], which reads {found!r}{hint}",
+        )
     return None
 
 
@@ -312,8 +330,11 @@ def _overlap_problems(labels: list[LabeledClaim]) -> Iterator[LabelProblem]:
     reach: LabeledClaim | None = None
     for label in ordered:
         if reach is not None and (label.start or 0) < (reach.end or 0):
-            yield LabelProblem(label.id, "start", f"span [{label.start}:{label.end}] overlaps "
-                                                  f"{reach.id} [{reach.start}:{reach.end}]")
+            yield LabelProblem(
+                label.id,
+                "start",
+                f"span [{label.start}:{label.end}] overlaps {reach.id} [{reach.start}:{reach.end}]",
+            )
         if reach is None or (label.end or 0) > (reach.end or 0):
             reach = label
 
@@ -376,7 +397,9 @@ def uncovered_sentences(
     text = article.text
     mask = bytearray(len(text))
     for start, end in covered:
-        mask[max(start, 0):max(end, 0)] = b"\x01" * (min(end, len(text)) - max(start, 0))
+        low, high = max(start, 0), min(end, len(text))
+        if low < high:
+            mask[low:high] = b"\x01" * (high - low)
     furniture = furniture_lines(article)
     found: list[tuple[int, int, str]] = []
     pos = 0

@@ -161,14 +161,24 @@ def good_records() -> list[dict]:
     records = []
     for n, sentence in enumerate(SENTENCES, start=1):
         start = ARTICLE.index(sentence)
-        records.append({**RECORD, "id": f"art-{n:03d}", "article": "art", "start": start,
-                        "end": start + len(sentence), "text": sentence})
+        records.append(
+            {
+                **RECORD,
+                "id": f"art-{n:03d}",
+                "article": "art",
+                "start": start,
+                "end": start + len(sentence),
+                "text": sentence,
+            }
+        )
     return records
 
 
 def check(tmp_path: Path, corpus: Path, records: list[dict]) -> list[str]:
-    return [str(p) for p in validate_labels(load_labels(write_jsonl(tmp_path / "l.jsonl",
-                                                                    records)), corpus)]
+    return [
+        str(p)
+        for p in validate_labels(load_labels(write_jsonl(tmp_path / "l.jsonl", records)), corpus)
+    ]
 
 
 def test_synthetic_labels_pass(tmp_path: Path, corpus: Path) -> None:
@@ -206,8 +216,10 @@ def test_bad_stance_value(tmp_path: Path, corpus: Path, capsys: pytest.CaptureFi
     path = write_jsonl(tmp_path / "l.jsonl", records)
     assert main(["labels", "check", str(path), "--articles", str(corpus)]) == 1
     err = capsys.readouterr().err
-    assert err == (f"stancekit labels: error: {path}:1: record 'art-001', field 'stance': "
-                   "'pro' is not one of favor, against, none\n")
+    assert err == (
+        f"stancekit labels: error: {path}:1: record 'art-001', field 'stance': "
+        "'pro' is not one of favor, against, none\n"
+    )
     label = LabeledClaim(id="z", text="t", target="t", stance="pro", sentiment="meh")
     assert [str(p) for p in validate_labels([label], corpus)] == [
         "z: stance: 'pro' is not one of favor, against, none",
@@ -219,8 +231,16 @@ def test_overlap(tmp_path: Path, corpus: Path) -> None:
     records = good_records()
     both = SENTENCES[0] + " " + SENTENCES[1]
     start = ARTICLE.index(both)
-    records.append({**RECORD, "id": "art-004", "article": "art", "start": start,
-                    "end": start + len(both), "text": both})
+    records.append(
+        {
+            **RECORD,
+            "id": "art-004",
+            "article": "art",
+            "start": start,
+            "end": start + len(both),
+            "text": both,
+        }
+    )
     assert check(tmp_path, corpus, records) == [
         f"art-004: start: span [{start}:{start + len(both)}] overlaps "
         f"art-001 [{start}:{start + len(SENTENCES[0])}]",
@@ -233,8 +253,10 @@ def test_uncovered_sentence(tmp_path: Path, corpus: Path, capsys: pytest.Capture
     records = good_records()
     del records[1]
     start = ARTICLE.index(SENTENCES[1])
-    expected = (f"art: coverage: uncovered body text at [{start}:{start + len(SENTENCES[1])}]: "
-                f"{SENTENCES[1]!r}")
+    expected = (
+        f"art: coverage: uncovered body text at [{start}:{start + len(SENTENCES[1])}]: "
+        f"{SENTENCES[1]!r}"
+    )
     assert check(tmp_path, corpus, records) == [expected]
     path = tmp_path / "l.jsonl"
     assert main(["labels", "check", str(path), "--articles", str(corpus)]) == 1
@@ -243,9 +265,7 @@ def test_uncovered_sentence(tmp_path: Path, corpus: Path, capsys: pytest.Capture
 
 def test_unknown_article(tmp_path: Path, corpus: Path) -> None:
     records = [*good_records(), {**RECORD, "id": "zz-1", "article": "zz"}]
-    assert check(tmp_path, corpus, records) == [
-        f"zz-1: article: 'zz': no such article in {corpus}"
-    ]
+    assert check(tmp_path, corpus, records) == [f"zz-1: article: 'zz': no such article in {corpus}"]
 
 
 def test_malformed_json_line(tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture) -> None:
@@ -272,26 +292,37 @@ def test_furniture_is_not_body(corpus: Path) -> None:
     assert "ALSO READ: Something else entirely happened today." in furniture
     assert "Officials declined to comment on the timing of the plan." not in furniture
     uncovered = [text for _, _, text in uncovered_sentences(article, [])]
-    assert uncovered == ["SEOUL (Wire) - The minister backed the plan on Monday. Critics said it "
-                         "would fail.", SENTENCES[2]]
+    assert uncovered == [
+        "SEOUL (Wire) - The minister backed the plan on Monday. Critics said it would fail.",
+        SENTENCES[2],
+    ]
 
 
 # --- property tests: any record gives a LabeledClaim or a LabelError, never another exception ---
 
 values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
-                                                                 max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
     max_leaves=5,
 )
 FIELDS = list(RECORD)
 records = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), values, max_size=12)
 plausible = st.fixed_dictionaries(
-    {"id": st.text(max_size=8), "text": st.text(max_size=20), "target": st.text(max_size=8),
-     "stance": st.sampled_from([*STANCES, "Favor", " none ", "pro", ""])},
-    optional={"sentiment": st.none() | st.sampled_from([*SENTIMENTS, "meh"]),
-              "start": st.none() | st.integers(-3, 30), "end": st.none() | st.integers(-3, 30),
-              "speaker": st.none() | st.text(max_size=8), "note": values},
+    {
+        "id": st.text(max_size=8),
+        "text": st.text(max_size=20),
+        "target": st.text(max_size=8),
+        "stance": st.sampled_from([*STANCES, "Favor", " none ", "pro", ""]),
+    },
+    optional={
+        "sentiment": st.none() | st.sampled_from([*SENTIMENTS, "meh"]),
+        "start": st.none() | st.integers(-3, 30),
+        "end": st.none() | st.integers(-3, 30),
+        "speaker": st.none() | st.text(max_size=8),
+        "note": values,
+    },
 )
 
 
@@ -302,8 +333,9 @@ NO_FIXTURE_CHECK = [HealthCheck.function_scoped_fixture]
 @given(rows=st.lists(records | plausible | st.text(max_size=30), max_size=4))
 def test_jsonl_loader_total(tmp_path: Path, rows: list) -> None:
     path = tmp_path / "p.jsonl"
-    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows),
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows), encoding="utf-8"
+    )
     try:
         labels = load_labels(path)
     except LabelError as err:
@@ -318,8 +350,10 @@ cells = st.text(max_size=12)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=NO_FIXTURE_CHECK)
-@given(header=st.lists(st.sampled_from([*FIELDS, "x"]) | cells, max_size=6),
-       rows=st.lists(st.lists(cells | st.sampled_from(STANCES), max_size=7), max_size=4))
+@given(
+    header=st.lists(st.sampled_from([*FIELDS, "x"]) | cells, max_size=6),
+    rows=st.lists(st.lists(cells | st.sampled_from(STANCES), max_size=7), max_size=4),
+)
 def test_csv_loader_total(tmp_path: Path, header: list[str], rows: list[list[str]]) -> None:
     path = tmp_path / "p.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
