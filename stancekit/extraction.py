@@ -203,6 +203,7 @@ _SENTENCE_STARTERS = frozenset(
 )
 _DOTTED_ACRONYM = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$")
 _WORD = re.compile(r"[\w’'-]+")
+_FULL_STOP = re.compile(r"\.['\"”’)]*$")  # headlines never end so; a first body line may
 _TRAILING_ELISION = re.compile(r"(?:\s*[(\[][.…\s]*[)\]])+$")  # "... signed?” (………)"
 
 
@@ -297,7 +298,7 @@ def _plan(article: Article) -> _Plan:
         if not line:
             continue
         line_starts.append(start)
-        if index in furniture:
+        if index in furniture and not (line == article.title.strip() and _FULL_STOP.search(line)):
             if not ends_colon:
                 opens_excerpt = line.endswith(":")  # a headline introducing an excerpt
             continue
@@ -341,9 +342,9 @@ _RELAY_LEMMAS = frozenset("say tell state report add announce write confirm quot
 _SPEECH_NOUNS = frozenset(
     "comment remark statement word message speech address letter interview".split()
 )
-_DOCUMENT_NOUNS = frozenset(
-    """statement report document survey data analysis transcript release readout translation
-    text version""".split()
+_STATEMENT_NOUNS = frozenset("statement transcript release readout communique".split())
+_DOCUMENT_NOUNS = _STATEMENT_NOUNS | frozenset(
+    "report document survey data analysis translation text version poll study".split()
 )
 _ROLE_GROUPS: dict[str, str] = {
     **dict.fromkeys("president leader premier chancellor king queen".split(), "leader"),
@@ -432,6 +433,9 @@ class _People:
                 self._add_full(name)
         for span, name in mentions:
             person = self._find(name, span.start_char)
+            if person is None and name:  # only ever named by one word
+                person = _Person(name, [name], set(), [])
+                self.people.append(person)
             if person is not None:
                 self._mention(person, span)
 
@@ -442,6 +446,7 @@ class _People:
         spans = [(e.start_char, e.end_char) for e in self.doc.ents if e.label_ == "PERSON"]
         spans += self._titled_names()
         for start, end in sorted(spans):
+            end -= text[end - 1] == "-"  # "Moon Jae-" of "Moon Jae-in"
             tail = re.match(r"-[^\W_]+", text[end:])
             end += tail.end() if tail else 0
             k = bisect_right(starts, start) - 1
@@ -503,10 +508,8 @@ class _People:
                               if any(_is_form_of(name, s) for s in p.spellings)], offset)
 
     @staticmethod
-    def _nearest(candidates: list[_Person], offset: int, ahead: int | None = None
-                 ) -> _Person | None:
-        """Of `candidates`, the one mentioned last before `offset`, else first after it
-        (within `ahead` characters when given)."""
+    def _nearest(candidates: list[_Person], offset: int) -> _Person | None:
+        """Of `candidates`, the one mentioned last before `offset`, else first after it."""
         def last_before(p: _Person) -> int:
             return max((o for o, _ in p.mentions if o < offset), default=-1)
 
@@ -515,10 +518,9 @@ class _People:
             return max(before, key=last_before)
         after = [(min(o for o, _ in p.mentions), i) for i, p in enumerate(candidates)
                  if p.mentions]
-        after = [(o, i) for o, i in after if ahead is None or o - offset <= ahead]
         if after:
             return candidates[min(after)[1]]
-        return candidates[0] if candidates and ahead is None else None
+        return candidates[0] if candidates else None
 
     def person_of(self, token: Any) -> _Person | None:
         """The person a name token refers to, if any (a known family name counts too)."""
@@ -530,13 +532,14 @@ class _People:
         return person
 
     def by_description(self, words: set[str], group: str, offset: int) -> _Person | None:
-        """The person a description such as "the US defence chief" fits best."""
-        fitting = [p for p in self.people if any(_ROLE_GROUPS.get(w) == group for w in p.roles)]
+        """The person a description such as "the US defence chief" fits best: of the people
+        named before it or just after it, with a role of its kind, the most words in common."""
+        fitting = [p for p in self.people if any(_ROLE_GROUPS.get(w) == group for w in p.roles)
+                   and any(o < offset + _FORWARD_CHARS for o, _ in p.mentions)]
         if not fitting:
             return None
         best = max(len(words & p.roles) for p in fitting)
-        return self._nearest([p for p in fitting if len(words & p.roles) == best], offset,
-                             ahead=_FORWARD_CHARS)
+        return self._nearest([p for p in fitting if len(words & p.roles) == best], offset)
 
     def recent_subject(self, offset: int) -> _Person | None:
         """The person most recently mentioned as a subject before `offset`, else mentioned."""
@@ -693,9 +696,9 @@ class _Attributor:
                 via = "; ".join(inner.names)  # "..., X noted, as reported by Y"
         if according and not according.document and according.names != speaker.names:
             via = via or "; ".join(according.names)
-        if not via and speaker.person is not None and self._is_spokesperson(speaker.person):
-            if self.last_body and index - self.last_body[0] <= _PRONOUN_WINDOW:
-                return _Speaker(self.last_body[1], "; ".join(speaker.names))
+        if (speaker.person is not None and self._is_spokesperson(speaker.person)
+                and self.last_body and index - self.last_body[0] <= _PRONOUN_WINDOW):
+            return _Speaker(self.last_body[1], "; ".join(speaker.names))  # speaks for a body
         return _Speaker(speaker.names, via, speaker.person)
 
     def _remember(self, index: int, speaker: _Speaker | None) -> _Speaker | None:
@@ -725,8 +728,9 @@ class _Attributor:
                 continue
             if source.lemma_.lower() in _DOCUMENT_NOUNS:
                 author = _author_of(source)
-                if author is None:
-                    return _Speaker((), document=True)
+                if author is None:  # a joint statement speaks for the sentence's subject
+                    statement = source.lemma_.lower() in _STATEMENT_NOUNS
+                    return _Speaker((), document=True) if statement else None
                 source = author
             return self._resolve(source, index)
         return None
@@ -783,9 +787,10 @@ class _Attributor:
         if person is None and token.pos_ not in ("NOUN", "PROPN"):
             return []
         lemma = token.lemma_.lower()
-        if person is None and lemma in _LEADER_BODIES:  # "the Moon government"
-            leader = next(filter(None, (self.people.person_of(c) for c in token.children
-                                        if c.dep_ == "compound")), None)
+        if person is None and lemma in _LEADER_BODIES:  # "the Moon Jae-in government"
+            before = [t for t in _phrase(token) if t.i < token.i and t.dep_ != "det"]
+            name = clean_name(self.doc[before[0].i : token.i].text) if before else ""
+            leader = self.people._find(name, token.idx) if name else None
             if leader is not None:
                 return [(self._alias(f"{leader.family_name} administration"), None)]
         if person is None and token.tag_ in ("NNS", "NNPS") and _is_definite(token) and (
@@ -796,8 +801,8 @@ class _Attributor:
         if person is None and lemma in _ROLE_GROUPS and token.tag_ not in ("NNS", "NNPS"):
             words = _content_words(_phrase(token)) - {token.lower_}
             person = self.people.by_description(words, _ROLE_GROUPS[lemma], token.idx)
-        if person is None and (lemma in _RELATIONAL_NOUNS or (
-                lemma in _ROLE_GROUPS and not _is_definite(token))):
+        if person is None and token.tag_ not in ("NNS", "NNPS") and (
+                lemma in _RELATIONAL_NOUNS or (lemma in _ROLE_GROUPS and _is_indefinite(token))):
             person = self._introduced_next(token, index)  # "a government official said"
         if person is not None:
             return [(self._canonical(person), person)]
@@ -910,9 +915,10 @@ def _subject(verb: Any) -> Any | None:
     """The subject of a verb, climbing from a participle or coordinated verb to its head."""
     current = verb
     for _ in range(4):
+        subjects = [c for c in current.children if c.dep_ == "nsubj"]
+        if subjects:  # the nearest: "Trump, the South Korean president said"
+            return min(subjects, key=lambda c: abs(c.i - current.i))
         for child in current.children:
-            if child.dep_ == "nsubj":
-                return child
             if child.dep_ == "agent":
                 return next((g for g in child.children if g.dep_ == "pobj"), None)
         passive = any(c.dep_ in ("auxpass", "nsubjpass") for c in current.children)
@@ -941,6 +947,10 @@ def _open_apposition(token: Any) -> Any | None:
             if after < len(token.doc) and token.doc[after] == token.head:
                 return child
     return None
+
+
+def _is_indefinite(token: Any) -> bool:
+    return any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in token.children)
 
 
 def _is_definite(token: Any) -> bool:
