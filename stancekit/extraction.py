@@ -373,7 +373,7 @@ _LEADER_BODIES = frozenset("administration government".split())
 _PERSON_TITLES = frozenset(
     """mr mrs ms dr prof president general gen admiral adm ambassador minister secretary
     senator sen rep governor gov spokesperson spokesman spokeswoman chairman director
-    envoy""".split()
+    envoy mayor judge chancellor premier commissioner""".split()
 )
 _ROLE_WORD_FORMS = {
     "us": "us", "u.s.": "us", "u.s": "us", "american": "us", "america": "us",
@@ -840,6 +840,8 @@ class _Attributor:
         if not words:
             return None
         label = _POSSESSIVE.sub("", self.doc[words[0].i : words[-1].i + 1].text).strip()
+        if token.pos_ == "PROPN" and (ent is None or ent.label_ == "PERSON"):
+            label = clean_name(label)  # an unrecognised person: "Mayor Ines Roth"
         return self._alias(label[:1].upper() + label[1:]) if label else None
 
     def _pronoun(self, token: Any, index: int) -> _Person | None:
