@@ -175,9 +175,6 @@ class AliasTable:
         """The canonical name of `name` (titles ignored), or None if the table lacks it."""
         return self.names.get(name_key(name)) or self.names.get(name_key(clean_name(name)))
 
-    def __len__(self) -> int:
-        return len(self.types)
-
 
 # --------------------------------------------------------------------------------------------
 # Segmentation: body lines, sentences and quotations (plain text rules)
