@@ -5,6 +5,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from stancekit.errors import InputError, LabelError, ModelError, StancekitError
+from stancekit.models import load
 from stancekit.records import (
     Article,
     Claim,
@@ -26,4 +27,5 @@ __all__ = [
     "SpeakerPosition",
     "StancekitError",
     "__version__",
+    "load",
 ]

@@ -1,0 +1,161 @@
+"""The baseline: estimator contract, fast n-gram counts, targets, save/load."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import skops.io as sio
+from sklearn.base import clone
+from sklearn.feature_extraction.text import CountVectorizer
+
+from stancekit import ModelError, Prediction, load
+from stancekit.baseline import BaselineClassifier, BaselineModel, CharNgrams, WordNgrams
+from stancekit.records import LabeledClaim
+
+FAVOR = [
+    "Moon urged Washington to back the end-of-war declaration as a path to peace.",
+    "The declaration would open the door to dialogue with the North, Moon said.",
+    "Lee said a formal end to the war would build trust and bring lasting peace.",
+    "Supporters hope the declaration will revive the stalled talks.",
+]
+AGAINST = [
+    "Critics warned the declaration would weaken deterrence and the alliance.",
+    "Harris said declaring an end to the war now would be premature and dangerous.",
+    "Opponents argue the declaration rewards Pyongyang without any denuclearization.",
+    "Abrams cautioned that the declaration could undermine the UN Command.",
+]
+NONE = [
+    "Austin arrived in Seoul on Thursday for annual security talks.",
+    "The war ended in an armistice in 1953, not a peace treaty.",
+    "The meeting lasted about an hour, officials said.",
+    "Yonhap news agency reported the visit on Friday.",
+]
+SENTIMENT = {"favor": "positive", "against": "negative", "none": "neutral"}
+
+
+def make_claims(
+    target: str = "end-of-war declaration", sentiment: bool = True, prefix: str = ""
+) -> list[LabeledClaim]:
+    claims = []
+    for stance, texts in (("favor", FAVOR), ("against", AGAINST), ("none", NONE)):
+        for i, text in enumerate(texts):
+            claims.append(
+                LabeledClaim(
+                    id=f"{prefix}{stance}-{i}",
+                    text=text,
+                    target=target,
+                    stance=stance,
+                    sentiment=SENTIMENT[stance] if sentiment else None,
+                    speaker="Moon Jae-in" if "Moon" in text else "narrator",
+                    article=f"a{i % 3}",
+                )
+            )
+    return claims
+
+
+def test_classifier_estimator_contract() -> None:
+    texts = FAVOR + AGAINST + NONE
+    y = ["favor"] * 4 + ["against"] * 4 + ["none"] * 4
+    clf = BaselineClassifier(C=5.0)
+    assert clone(clf).get_params()["C"] == 5.0
+    assert clf.fit(texts, y) is clf
+    assert list(clf.classes_) == ["against", "favor", "none"]
+    probs = clf.predict_proba(texts)
+    assert probs.shape == (12, 3)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-6)
+    assert (clf.predict(texts) == np.array(y)).mean() == 1.0
+
+
+@pytest.mark.parametrize(
+    ("counter", "vectorizer"),
+    [
+        (WordNgrams((1, 2)), CountVectorizer(ngram_range=(1, 2))),
+        (CharNgrams((2, 5)), CountVectorizer(analyzer="char", ngram_range=(2, 5))),
+    ],
+)
+def test_hashed_counts_match_scikit_learn(counter, vectorizer) -> None:
+    """Same n-grams and counts as CountVectorizer, only the columns in another order."""
+    texts = FAVOR + AGAINST + ["Ünïcode   and  extra   spaces: déjà vu déjà vu."]
+    ours = counter.fit(texts).transform(texts).toarray()
+    theirs = vectorizer.fit(texts).transform(texts).toarray()
+    assert ours.shape == theirs.shape
+    columns = lambda m: sorted(map(tuple, m.T.tolist()))  # noqa: E731
+    assert columns(ours) == columns(theirs)
+    unseen = counter.transform(["zzzz qqqq"]).toarray()
+    assert unseen.sum() == 0
+
+
+def test_model_predicts_both_tasks_and_round_trips(tmp_path) -> None:
+    model = BaselineModel.fit(make_claims())
+    texts = ["Moon called for the declaration to bring peace.", "Critics warned it is dangerous."]
+    predictions = model.predict(texts)
+    assert all(isinstance(p, Prediction) for p in predictions)
+    assert predictions[0].stance == "favor" and predictions[1].stance == "against"
+    assert predictions[0].sentiment in ("positive", "negative", "neutral")
+    assert sum(predictions[0].stance_probs.values()) == pytest.approx(1.0)
+    assert model.predict([]) == []
+
+    model.save_pretrained(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["baseline.skops", "model.json"]
+    loaded = load(tmp_path)
+    assert isinstance(loaded, BaselineModel)
+    assert loaded.predict(texts) == predictions
+
+
+def test_several_targets_condition_the_stance() -> None:
+    """The same words read as favor toward one target and against another."""
+    one = make_claims("end-of-war declaration", prefix="x")
+    flipped = {"favor": "against", "against": "favor", "none": "none"}
+    other = [
+        LabeledClaim(
+            **{**c.to_dict(), "id": "y" + c.id, "target": "sanctions", "stance": flipped[c.stance]}
+        )
+        for c in make_claims()
+    ]
+    model = BaselineModel.fit(one + other)
+    assert model.card.targets == ["end-of-war declaration", "sanctions"]
+    assert model.card.default_target == "end-of-war declaration"
+    text = ["Supporters hope the declaration will bring lasting peace."]
+    assert model.predict(text)[0].stance == "favor"
+    assert model.predict(text, target="sanctions")[0].stance == "against"
+    both = model.predict(text * 2, target=["end-of-war declaration", "sanctions"])
+    assert [p.stance for p in both] == ["favor", "against"]
+
+
+def test_stance_only_labels_give_a_stance_only_model(tmp_path) -> None:
+    model = BaselineModel.fit(make_claims(sentiment=False))
+    assert model.card.sentiments == [] and model.sentiment is None
+    prediction = model.predict(["Critics warned of danger."])[0]
+    assert prediction.sentiment is None and prediction.sentiment_probs == {}
+    model.save_pretrained(tmp_path)
+    assert load(tmp_path).predict(["Critics warned of danger."])[0] == prediction
+
+
+def test_masked_model_masks_at_predict_time() -> None:
+    model = BaselineModel.fit(make_claims(), mask=True)
+    assert model.card.masked_speakers
+    text = ["Moon Jae-in spoke."]
+    # The name is masked away, so the speaker's identity cannot move the prediction.
+    assert model.predict(text, speakers=["Moon Jae-in"]) == model.predict(
+        ["[SPEAKER] spoke."], speakers=["Moon Jae-in"]
+    )
+
+
+def test_load_refuses_untrusted_and_broken_files(tmp_path) -> None:
+    model = BaselineModel.fit(make_claims())
+    model.save_pretrained(tmp_path)
+    sio.dump(
+        {"features": model.features, "stance": np.random.default_rng(0)},
+        tmp_path / "baseline.skops",
+    )
+    with pytest.raises(ModelError, match="untrusted"):
+        load(tmp_path)
+    (tmp_path / "baseline.skops").write_bytes(b"not a zip")
+    with pytest.raises(ModelError, match="unreadable"):
+        load(tmp_path)
+    card = json.loads((tmp_path / "model.json").read_text())
+    (tmp_path / "model.json").write_text(json.dumps({**card, "method": "magic"}))
+    with pytest.raises(ModelError, match="not a stancekit model card"):
+        load(tmp_path)

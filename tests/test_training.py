@@ -1,0 +1,164 @@
+"""Training: metrics, folds, speaker masking, model cards, `stancekit train`."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from test_baseline import make_claims
+
+from stancekit import ModelError, __version__, load
+from stancekit.cli import main
+from stancekit.models import mask_speaker, mask_speakers, read_card
+from stancekit.training import (
+    TrainOptions,
+    cross_validate,
+    f_avg,
+    folds_for,
+    macro_f1,
+    stance_metrics,
+    train,
+)
+
+QUIET = TrainOptions(quiet=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "expected"),
+    [
+        (
+            "Moon Jae-in said peace matters; Moon's aides agreed, as did Jae-in's friends.",
+            "Moon Jae-in",
+            "[SPEAKER] said peace matters; [SPEAKER]'s aides agreed, as did [SPEAKER]'s friends.",
+        ),
+        ("Austin met Lloyd's staff.", "Lloyd Austin", "[SPEAKER] met [SPEAKER]'s staff."),
+        (
+            "Harris and Abrams warned.",
+            "Harry Harris; Robert Abrams",
+            "[SPEAKER] and [SPEAKER] warned.",
+        ),
+        ("Moonlight over Moon Bay.", "Moon Jae-in", "Moonlight over [SPEAKER] Bay."),
+        (
+            "North Korea said South Korea should act.",
+            "North Korea",
+            "[SPEAKER] said South Korea should act.",
+        ),
+        ("U.S. officials said so.", "U.S. officials", "[SPEAKER] said so."),
+        ("The narrator is silent.", "narrator", "The narrator is silent."),
+        ("ROK Drop says no.", "author:ROK Drop", "ROK Drop says no."),
+        ("Nobody here.", "", "Nobody here."),
+    ],
+)
+def test_mask_speaker(text: str, speaker: str, expected: str) -> None:
+    assert mask_speaker(text, speaker) == expected
+
+
+def test_mask_speakers_lists() -> None:
+    assert mask_speakers(["Moon spoke."], None) == ["Moon spoke."]
+    assert mask_speakers(["Moon spoke."], ["Moon Jae-in"]) == ["[SPEAKER] spoke."]
+    with pytest.raises(ValueError):
+        mask_speakers(["a", "b"], ["x"])
+
+
+def test_metrics() -> None:
+    truth = ["favor", "against", "none", "none"]
+    pred = ["favor", "none", "none", "against"]
+    figures = stance_metrics(truth, pred)
+    assert figures["accuracy"] == 0.5
+    assert figures["f_avg"] == pytest.approx((1.0 + 0.0) / 2)
+    assert figures["macro_f1"] == pytest.approx((1.0 + 0.0 + 0.5) / 3)
+    # A class absent from truth and predictions is left out of F_avg, not scored zero.
+    assert f_avg(["favor", "none"], ["favor", "none"]) == 1.0
+    assert math.isnan(f_avg(["none"], ["none"]))
+    assert macro_f1(["none"], ["none"]) == 1.0
+
+
+def test_folds_are_grouped_by_article_or_stratified() -> None:
+    claims = make_claims()
+    folds = folds_for(claims, 5, 0)
+    assert len(folds) == 3  # one per article
+    for test in folds:
+        inside = {claims[i].article for i in test}
+        outside = {c.article for i, c in enumerate(claims) if i not in set(test)}
+        assert not inside & outside
+    no_articles = [c.__class__(**{**c.to_dict(), "article": ""}) for c in claims]
+    folds = folds_for(no_articles, 3, 0)
+    assert len(folds) == 3
+    for test in folds:
+        assert {no_articles[i].stance for i in test} == {"against", "favor", "none"}
+
+
+def test_cross_validate_reports_folds_and_targets() -> None:
+    claims = make_claims() + [
+        c.__class__(**{**c.to_dict(), "id": "t" + c.id, "target": "sanctions"})
+        for c in make_claims()
+    ]
+    result = cross_validate("baseline", claims, False, QUIET)
+    assert len(result.folds) == 3
+    assert set(result.pooled) == {
+        "stance_macro_f1",
+        "stance_f_avg",
+        "stance_accuracy",
+        "sentiment_macro_f1",
+    }
+    assert set(result.per_target) == {"end-of-war declaration", "sanctions"}
+    mean, std = result.summary()["stance_accuracy"]
+    assert 0.0 <= mean <= 1.0 and std >= 0.0
+
+
+def test_train_writes_model_and_card(tmp_path) -> None:
+    labels = tmp_path / "claims.jsonl"
+    labels.write_text("".join(json.dumps(c.to_dict()) + "\n" for c in make_claims()))
+    reports = train(
+        make_claims(), ["baseline"], tmp_path / "models", QUIET, True, label_files=[labels]
+    )
+    folder = tmp_path / "models" / "baseline"
+    assert reports[0].folder == folder
+    assert [r.masked for r in reports[0].cv] == [False, True]
+    card = json.loads((folder / "model.json").read_text())
+    assert card["method"] == "baseline"
+    assert card["stances"] == ["favor", "against", "none"]
+    assert card["sentiments"] == ["positive", "negative", "neutral"]
+    assert card["targets"] == ["end-of-war declaration"]
+    assert card["default_target"] == "end-of-war declaration"
+    assert card["masked_speakers"] is True
+    assert list(card["labels_sha256"]) == [str(labels)]
+    assert len(card["labels_sha256"][str(labels)]) == 64
+    assert set(card["cv"]) == {"masked", "unmasked"}
+    assert card["cv"]["unmasked"]["summary"]["stance_f_avg"]["mean"] >= 0.0
+    assert card["stancekit_version"] == __version__ and card["date"]
+    assert card["n_labels"] == 12
+    assert read_card(folder).method == "baseline"
+
+
+def test_cli_trains_stance_only_from_csv(tmp_path, capsys) -> None:
+    """A CSV without sentiment or article columns: stratified folds, stance-only model."""
+    rows = ["text,target,stance"] + [f'"{c.text}",{c.target},{c.stance}' for c in make_claims()]
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    argv = ["train", "--labels", str(tmp_path / "labels.csv"), "--method", "baseline"]
+    argv += ["--out", str(tmp_path / "models"), "--folds", "3", "--quiet"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "baseline" in out and "stance F_avg" in out
+    model = load(tmp_path / "models" / "baseline")
+    assert model.card.sentiments == []
+    assert model.predict(["The declaration brings peace."])[0].sentiment is None
+
+
+def test_cli_reports_missing_labels(tmp_path, capsys) -> None:
+    assert main(["train", "--labels", str(tmp_path / "nope.jsonl"), "--quiet"]) == 1
+    assert "nope.jsonl" in capsys.readouterr().err
+
+
+def test_load_explains_missing_and_broken_folders(tmp_path) -> None:
+    with pytest.raises(ModelError, match="no such model folder"):
+        load(tmp_path / "absent")
+    with pytest.raises(ModelError, match="model.json is missing"):
+        load(tmp_path)
+    (tmp_path / "model.json").write_text("{not json")
+    with pytest.raises(ModelError, match="unreadable model card"):
+        load(tmp_path)
+    (tmp_path / "model.json").write_text(json.dumps({"method": "baseline"}))
+    with pytest.raises(ModelError, match="incomplete model card"):
+        load(tmp_path)
