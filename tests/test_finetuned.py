@@ -1,0 +1,92 @@
+"""The fine-tuned model: a few training steps on a few claims, offline."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import pytest  # noqa: E402
+from test_baseline import make_claims  # noqa: E402
+
+import stancekit.finetuned as finetuned  # noqa: E402
+from stancekit import ModelError, load  # noqa: E402
+from stancekit.finetuned import BUNDLED_SHA256, FineTunedModel  # noqa: E402
+
+TEXTS = ["Moon urged support for the declaration.", "Critics warned it is premature.", "Hi."]
+FAST = {"epochs": 1, "batch_size": 4, "seed": 3, "quiet": True}
+
+
+@pytest.fixture(scope="module")
+def model() -> FineTunedModel:
+    return FineTunedModel.fit(make_claims(), **FAST)
+
+
+def test_predicts_both_tasks_in_one_pass(model: FineTunedModel) -> None:
+    predictions = model.predict(TEXTS, batch_size=2)
+    assert len(predictions) == 3
+    for p in predictions:
+        assert set(p.stance_probs) == {"favor", "against", "none"}
+        assert set(p.sentiment_probs) == {"positive", "negative", "neutral"}
+        assert p.stance == max(p.stance_probs, key=p.stance_probs.get)
+        assert sum(p.sentiment_probs.values()) == pytest.approx(1.0, abs=1e-5)
+    # Batching and length sorting do not change the answers.
+    one_by_one = [model.predict([t])[0] for t in TEXTS]
+    for a, b in zip(predictions, one_by_one, strict=True):
+        assert a.stance_probs == pytest.approx(b.stance_probs, abs=1e-5)
+    assert model.predict([]) == []
+
+
+def test_card_records_the_base_model(model: FineTunedModel) -> None:
+    card = model.card
+    assert card.method == "finetuned"
+    assert card.base_model == finetuned.BUNDLED_MODEL
+    assert card.base_model_sha256 == BUNDLED_SHA256
+    assert card.settings["epochs"] == 1 and card.settings["seed"] == 3
+
+
+def test_save_load_round_trip(model: FineTunedModel, tmp_path) -> None:
+    model.save_pretrained(tmp_path)
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"model.json", "config.json", "model.safetensors", "tokenizer.json"} <= names
+    assert not any(n.endswith((".bin", ".pt", ".pkl")) for n in names)
+    loaded = load(tmp_path)
+    assert isinstance(loaded, FineTunedModel)
+    assert loaded.predict(TEXTS) == model.predict(TEXTS)
+    quantized = FineTunedModel.from_pretrained(tmp_path, quantize=True).predict(TEXTS)
+    assert [p.stance for p in quantized] and quantized[0].sentiment is not None
+
+
+def test_training_is_repeatable(model: FineTunedModel) -> None:
+    again = FineTunedModel.fit(make_claims(), **FAST)
+    assert again.predict(TEXTS) == model.predict(TEXTS)
+
+
+def test_stance_only_masked_model(tmp_path) -> None:
+    m = FineTunedModel.fit(make_claims(sentiment=False), mask=True, **FAST)
+    assert m.card.masked_speakers and m.card.sentiments == []
+    assert m.net.sentiment_head is None
+    p = m.predict(["Moon Jae-in spoke."], speakers=["Moon Jae-in"])[0]
+    assert p.sentiment is None and p.sentiment_probs == {}
+    assert m.predict(["[SPEAKER] spoke."])[0] == p
+
+
+def test_bundled_model_with_wrong_sha256_is_refused(tmp_path, monkeypatch) -> None:
+    (tmp_path / "model.safetensors").write_bytes(b"tampered")
+    monkeypatch.setattr(finetuned, "bundled_model_path", lambda: str(tmp_path))
+    with pytest.raises(ModelError, match="integrity check"):
+        FineTunedModel.fit(make_claims(), **FAST)
+
+
+def test_chosen_base_model_is_not_checked_but_recorded(tmp_path) -> None:
+    base = finetuned.bundled_model_path()
+    m = FineTunedModel.fit(make_claims()[:6], base_model=base, **FAST)
+    assert m.card.base_model == base
+    assert m.card.base_model_sha256 == BUNDLED_SHA256
+
+
+def test_missing_weights_is_a_model_error(model: FineTunedModel, tmp_path) -> None:
+    model.save_pretrained(tmp_path)
+    (tmp_path / "model.safetensors").unlink()
+    with pytest.raises(ModelError, match="model.safetensors is missing"):
+        load(tmp_path)
