@@ -14,6 +14,7 @@ from stancekit.records import (
     ScoredClaim,
     SpeakerPosition,
 )
+from stancekit.scoring import score
 
 __all__ = [
     "Article",
@@ -28,4 +29,5 @@ __all__ = [
     "StancekitError",
     "__version__",
     "load",
+    "score",
 ]

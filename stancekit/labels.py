@@ -344,7 +344,7 @@ def furniture_lines(article: Article) -> set[int]:
 
     A general rule, not tuned to any site:
     - the header: every line up to the headline (the line that is, or starts with, the
-      article's title; without a title, the first non-empty line);
+      article's title; an article without a title, such as a JSONL record, has no header);
     - title-like lines: no sentence-final punctuation (. ! ? … :) at the end, once closing
       quotes and brackets are stripped: subheads, section names, bylines, datelines, "Join
       the ... mailing list";
@@ -356,11 +356,8 @@ def furniture_lines(article: Article) -> set[int]:
     lines = article.text.split("\n")
     title = article.title.strip()
     header_end = -1
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped and (not title or stripped.startswith(title)):
-            header_end = i
-            break
+    if title:
+        header_end = next((i for i, line in enumerate(lines) if line.strip().startswith(title)), -1)
     furniture: set[int] = set(range(header_end + 1))
     after_disclaimer = False
     in_summary_box = False

@@ -93,7 +93,7 @@ def print_speaker_table(positions: Sequence[SpeakerPosition], title: str = "Spea
     for header, justify in (("speaker", "left"), ("claims", "right"), ("with stance", "right"),
                             ("position", "right"), ("95% interval", "center"),
                             ("verdict", "left"), ("sentiment", "right")):
-        table.add_column(header, justify=justify)
+        table.add_column(header, justify=justify, no_wrap=header == "speaker")
     styles = {"favor": "green", "against": "red", "mixed": "yellow", "none": "dim"}
     for p in positions:
         table.add_row(p.speaker, str(p.n_claims), str(p.n_stance_claims), f"{p.position:+.2f}",
