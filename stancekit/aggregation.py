@@ -9,7 +9,9 @@ The rule, for one speaker's claims with predicted probabilities p_favor, p_again
 - interval: the 2.5th and 97.5th percentiles of the position over N_BOOT bootstrap
   replicates. Each replicate resamples the speaker's claims with replacement and draws
   every resampled claim's stance from its predicted probabilities, so the interval carries
-  both how few claims there are and how unsure the classifier was about each.
+  both how few claims there are and how unsure the classifier was about each. Where the
+  position (an expectation) falls just outside the sampled percentiles, as it can for a
+  speaker with almost no stance, the interval is widened to include it.
 - verdict: `none` when no claim is predicted favor or against; else `favor` when the
   position is at least VERDICT_MARGIN, `against` when it is at most -VERDICT_MARGIN, and
   `mixed` in between. The verdict says which way the evidence leans; the interval says how
@@ -125,6 +127,7 @@ def _position(speaker: str, evidence: _Evidence, rng: np.random.Generator,
     favor, against = np.asarray(evidence.favor), np.asarray(evidence.against)
     position = position_score(favor, against)
     low, high = bootstrap_interval(favor, against, rng, n_boot)
+    low, high = min(low, position), max(high, position)
     strength = np.maximum(favor, against)
     order = np.argsort(-strength, kind="stable")
     return SpeakerPosition(

@@ -90,16 +90,21 @@ def print_speaker_table(positions: Sequence[SpeakerPosition], title: str = "Spea
     from rich.table import Table
 
     table = Table(title=title)
-    for header, justify in (("speaker", "left"), ("claims", "right"), ("with stance", "right"),
-                            ("position", "right"), ("95% interval", "center"),
-                            ("verdict", "left"), ("sentiment", "right")):
-        table.add_column(header, justify=justify, no_wrap=header == "speaker")
+    table.add_column("speaker", min_width=24, overflow="fold")
+    for header, justify in (("claims", "right"), ("stance", "right"), ("position", "right"),
+                            ("95% interval", "center"), ("verdict", "left"),
+                            ("sentiment", "right")):
+        table.add_column(header, justify=justify, no_wrap=True)
     styles = {"favor": "green", "against": "red", "mixed": "yellow", "none": "dim"}
     for p in positions:
         table.add_row(p.speaker, str(p.n_claims), str(p.n_stance_claims), f"{p.position:+.2f}",
                       f"[{p.interval_low:+.2f}, {p.interval_high:+.2f}]",
                       f"[{styles[p.verdict]}]{p.verdict}[/]", f"{p.sentiment:+.2f}")
-    (console or Console()).print(table)
+    if console is None:
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=120)  # piped output: no truncated columns
+    console.print(table)
 
 
 def render_report(positions: Sequence[SpeakerPosition], claims: dict[str, ScoredClaim],

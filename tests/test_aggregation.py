@@ -69,6 +69,7 @@ def test_table_is_sorted_by_position_and_repeatable():
     first, second = speaker_positions(claims), speaker_positions(claims)
     assert [row.speaker for row in first] == ["B", "C", "A"]
     assert first == second
+    assert all(row.interval_low <= row.position <= row.interval_high for row in first)
 
 
 def test_interval_widens_with_fewer_claims():
