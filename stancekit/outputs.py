@@ -208,7 +208,7 @@ figure{margin:1.5em 0;overflow-x:auto}
 .chart .end{font-size:12px;fill:#666}.chart .end.right{text-anchor:end}
 .chart .name{font-size:13px;text-anchor:end;fill:#1d1d1f}
 .chart .interval{stroke-width:3;stroke-linecap:round;opacity:.75}
-.chart .count{font-size:12px;fill:#666}
+.chart .count{font-size:12px;fill:#666}.chart .row[data-verdict="none"]{opacity:.45}
 section.speaker{border-top:1px solid #ddd;padding-top:.4em;margin-top:1.2em}
 h3{margin:.3em 0}
 .verdict{font-size:.75em;padding:.1em .5em;border-radius:1em;color:#fff;vertical-align:middle}
