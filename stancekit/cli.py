@@ -120,7 +120,14 @@ def _add_score(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=_positive_int, default=64,
                    help="claims classified per batch (default: %(default)s)")
     p.add_argument("--workers", type=_positive_int, default=1,
-                   help="spaCy processes for extraction (default: %(default)s)")
+                   help="spaCy processes for extraction; with --engine ray, actors per "
+                   "stage (default: %(default)s)")
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="run on this machine, or on a Ray cluster (needs the ray extra: "
+                   "pip install 'stancekit[ray]'; see docs/scaling.md) (default: %(default)s)")
+    p.add_argument("--ray-address", default=None, metavar="ADDRESS",
+                   help="Ray cluster to join with --engine ray (default: RAY_ADDRESS, "
+                   "else a new local cluster)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
     p.set_defaults(run=_run_score)
 
@@ -129,6 +136,13 @@ def _run_score(args: argparse.Namespace) -> int:
     from stancekit.outputs import print_speaker_table
     from stancekit.scoring import resolve_model, score_to_dir
 
+    if args.ray_address and args.engine != "ray":
+        print("stancekit score: error: --ray-address needs --engine ray", file=sys.stderr)
+        return 2
+    if args.engine == "ray":
+        from stancekit.ray_engine import connect
+
+        connect(args.ray_address)
     model = resolve_model(args.model)
     aliases = None
     if args.aliases is not None:
@@ -138,7 +152,7 @@ def _run_score(args: argparse.Namespace) -> int:
     summary = score_to_dir(args.paths, out=args.out, model=model, target=args.target,
                            aliases=aliases, fmt=args.fmt, resume=args.resume,
                            batch_size=args.batch_size, workers=args.workers,
-                           progress=not args.quiet)
+                           progress=not args.quiet, engine=args.engine)
     if not args.quiet:
         print_speaker_table(summary.positions, title=f"Where speakers stand on: {summary.target}")
     errors = f", {summary.n_errors} errors (see errors.jsonl)" if summary.n_errors else ""

@@ -257,8 +257,15 @@ def score_to_dir(
     batch_size: int = 64,
     workers: int = 1,
     progress: bool = True,
+    engine: str = "local",
 ) -> RunSummary:
-    """Score articles from files/folders/stdin into the folder `out` (see the module doc)."""
+    """Score articles from files/folders/stdin into the folder `out` (see the module doc).
+
+    `engine="ray"` runs the pipeline on a Ray cluster (see stancekit.ray_engine).
+    """
+    if engine != "local":
+        return _engine(engine).score_to_dir(paths, out, model, target, aliases, fmt, resume,
+                                            batch_size, workers, progress)
     model = resolve_model(model)
     target = target or model.card.default_target
     journal = RunJournal(Path(out), resume=resume)
@@ -287,6 +294,15 @@ def score_to_dir(
     summary = finish_run(Path(out), target, fmt)
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _engine(name: str) -> Any:
+    """The module of a non-local engine, imported only when asked for."""
+    if name != "ray":
+        raise StancekitError(f"unknown engine {name!r}: use 'local' or 'ray'")
+    from stancekit import ray_engine
+
+    return ray_engine
 
 
 def _progress_bar(enabled: bool) -> Any:
@@ -344,14 +360,18 @@ def score(
     aliases: Any = None,
     batch_size: int = 64,
     workers: int = 1,
+    engine: str = "local",
 ) -> ScoreResult:
     """Score articles (Article records, or paths to read) in memory.
 
     `model` is a loaded model, a model folder, or None for the default trained model.
-    Bad inputs and failed articles are collected in `errors`, not raised.
+    Bad inputs and failed articles are collected in `errors`, not raised. `engine="ray"`
+    runs on a Ray cluster (see stancekit.ray_engine).
     """
     import pandas as pd
 
+    if engine != "local":
+        return _engine(engine).score(articles, model, target, aliases, batch_size, workers)
     model = resolve_model(model)
     target = target or model.card.default_target
     errors: list[dict[str, Any]] = []

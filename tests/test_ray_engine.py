@@ -1,0 +1,122 @@
+"""The Ray engine on a local Ray cluster: the local engine's claims, speakers and errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+import stancekit
+from stancekit.baseline import BaselineModel
+from stancekit.cli import main
+from stancekit.errors import StancekitError
+from stancekit.labels import load_labels
+from stancekit.records import Article
+from stancekit.scoring import (
+    CLAIMS_FILE,
+    ERRORS_FILE,
+    PROGRESS_FILE,
+    REPORT_FILE,
+    SPEAKERS_FILE,
+    score_to_dir,
+)
+
+ray = pytest.importorskip("ray")
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+POISON = "POISON"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cluster():
+    """A local two-CPU Ray cluster for this module."""
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("model") / "baseline"
+    BaselineModel.fit(load_labels(ROOT / "labels" / "claims.jsonl")).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """The seeds (with their metadata sidecar), a file that is not UTF-8, a malformed JSONL
+    line and an article whose id was used before."""
+    folder = tmp_path_factory.mktemp("corpus")
+    for path in SEEDS.iterdir():
+        shutil.copy(path, folder / path.name)
+    (folder / "broken.txt").write_bytes(b"Headline\nNot \xff UTF-8.\n")
+    extra = {"id": "extra-1", "text": "Ann Lee, the trade minister, said on Monday that the "
+             "tariff plan would hurt farmers."}
+    (folder / "more.jsonl").write_text(json.dumps(extra) + "\n{oops\n", encoding="utf-8")
+    (folder / "zz-again.jsonl").write_text(json.dumps(extra) + "\n", encoding="utf-8")
+    return folder
+
+
+def lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def test_ray_engine_gives_the_local_engines_result(model_dir, corpus, tmp_path):
+    local = score_to_dir([corpus], out=tmp_path / "local", model=model_dir, progress=False)
+    on_ray = score_to_dir([corpus], out=tmp_path / "ray", model=model_dir, progress=False,
+                          workers=2, engine="ray")
+
+    for name in (CLAIMS_FILE, PROGRESS_FILE, SPEAKERS_FILE):
+        assert lines(tmp_path / "ray" / name) == lines(tmp_path / "local" / name), name
+    assert sorted(lines(tmp_path / "ray" / ERRORS_FILE)) == \
+        sorted(lines(tmp_path / "local" / ERRORS_FILE))
+    assert (on_ray.n_articles, on_ray.n_claims, on_ray.n_errors) == \
+        (local.n_articles, local.n_claims, local.n_errors) == (6, local.n_claims, 3)
+    assert on_ray.positions == local.positions
+    assert (tmp_path / "ray" / REPORT_FILE).read_text(encoding="utf-8").startswith("<!DOCTYPE")
+
+
+class PoisonedModel:
+    """The baseline, except that it fails on any batch with a claim containing POISON."""
+
+    def __init__(self, model: BaselineModel) -> None:
+        self.model, self.card = model, model.card
+
+    def predict(self, texts, **kwargs):
+        if any(POISON in text for text in texts):
+            raise RuntimeError("poisoned claim")
+        return self.model.predict(texts, **kwargs)
+
+
+def test_a_failing_article_goes_to_errors_and_the_rest_go_on(model_dir):
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    text = "Officials met on Monday.\n\nThe minister, Jo Park, said the plan {} would bring " \
+           "lasting peace and urged allies to back it."
+    articles = [Article(id=f"a{i}", text=text.format(POISON if i == 1 else "")) for i in range(3)]
+    model = PoisonedModel(BaselineModel.from_pretrained(model_dir))
+
+    result = stancekit.score(articles, model=model, engine="ray")
+
+    assert [(e["article"], e["stage"]) for e in result.errors] == [("a1", "classify")]
+    assert set(result.claims["article"]) == {"a0", "a2"} and result.n_articles == 2
+
+
+def test_cli_engine_ray(model_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["score", str(SEEDS / "000_af8883575200ef36.txt"), "--model", str(model_dir),
+                 "--out", str(out), "--engine", "ray", "--quiet"])
+    assert code == 0 and lines(out / CLAIMS_FILE)
+    assert main(["score", str(SEEDS), "--ray-address", "auto"]) == 2
+    assert "--ray-address needs --engine ray" in capsys.readouterr().err
+
+
+def test_without_ray_the_error_says_how_to_install_it(monkeypatch):
+    from stancekit.ray_engine import connect
+
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(StancekitError, match=r"pip install 'stancekit\[ray\]'"):
+        connect()
