@@ -34,6 +34,7 @@ from stancekit.models import (
 from stancekit.records import LabeledClaim, Prediction
 
 SKOPS_FILE = "baseline.skops"
+CHUNK = 256  # texts featurised at a time in predict
 
 # Every type a saved baseline pipeline holds; anything else in a file is refused.
 TRUSTED_TYPES: tuple[str, ...] = (
@@ -145,6 +146,34 @@ def make_features(
     )
 
 
+def tfidf_features(features: FeatureUnion, texts: list[str]) -> sp.csr_matrix:
+    """`features.transform(texts)` without scikit-learn's per-call checks: the same numbers,
+    several times faster on the small batches that scoring sends."""
+    blocks = []
+    for _, pipeline in features.transformer_list:
+        counts, tfidf = pipeline["count"].transform(texts), pipeline["tfidf"]
+        data = counts.data
+        if tfidf.sublinear_tf:
+            np.log(data, out=data)
+            data += 1.0
+        data *= tfidf.idf_[counts.indices]
+        rows = np.repeat(np.arange(len(texts)), np.diff(counts.indptr))
+        norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=len(texts)))
+        data /= np.where(norms > 0, norms, 1.0)[rows]
+        blocks.append(counts)
+    return sp.hstack(blocks, format="csr")
+
+
+def probabilities(model: LogisticRegression, matrix: sp.csr_matrix) -> np.ndarray:
+    """`model.predict_proba(matrix)` without scikit-learn's per-call checks."""
+    scores = np.asarray(matrix @ model.coef_.T) + model.intercept_
+    if scores.shape[1] == 1:  # two classes: the logistic of one score
+        positive = 1.0 / (1.0 + np.exp(-scores[:, 0]))
+        return np.column_stack([1.0 - positive, positive])
+    scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return scores / scores.sum(axis=1, keepdims=True)
+
+
 class BaselineClassifier(ClassifierMixin, BaseEstimator):
     """TF-IDF (word + char n-grams) and class-balanced logistic regression for one task.
 
@@ -242,13 +271,18 @@ class BaselineModel:
     ) -> list[Prediction]:
         """Stance (toward `target`, default the model's) and sentiment of each text."""
         texts, targets = prediction_inputs(self.card, texts, target, speakers)
-        if not texts:
-            return []
-        matrix = self.features.transform(texts)
-        stance = self.stance.predict_proba(self._stance_matrix(matrix, targets))
+        out: list[Prediction] = []
+        for start in range(0, len(texts), CHUNK):  # chunks keep the n-gram arrays in cache
+            chunk = slice(start, start + CHUNK)
+            out.extend(self._predict_chunk(texts[chunk], targets[chunk]))
+        return out
+
+    def _predict_chunk(self, texts: list[str], targets: list[str]) -> list[Prediction]:
+        matrix = tfidf_features(self.features, texts)
+        stance = probabilities(self.stance.model_, self._stance_matrix(matrix, targets))
         if self.sentiment is None:
             return to_predictions(list(self.stance.classes_), stance)
-        sentiment = self.sentiment.predict_proba(matrix)
+        sentiment = probabilities(self.sentiment.model_, matrix)
         return to_predictions(
             list(self.stance.classes_), stance, list(self.sentiment.classes_), sentiment
         )

@@ -244,10 +244,13 @@ class FineTunedModel:
         if net.sentiment_head is not None:
             weights = _class_weights(sentiment_y, len(self.card.sentiments))
             sentiment_loss = nn.CrossEntropyLoss(weights, ignore_index=IGNORE)
+        # The word embeddings stay as pretrained: half the weights, too many for a few labels.
+        net.encoder.get_input_embeddings().weight.requires_grad_(False)
+        encoder = [p for p in net.encoder.parameters() if p.requires_grad]
         heads = [p for n, p in net.named_parameters() if not n.startswith("encoder.")]
         optimizer = torch.optim.AdamW(
             [
-                {"params": list(net.encoder.parameters()), "lr": settings["lr"]},
+                {"params": encoder, "lr": settings["lr"]},
                 {"params": heads, "lr": settings["head_lr"]},
             ],
             weight_decay=0.01,
@@ -255,7 +258,8 @@ class FineTunedModel:
         steps = epochs * math.ceil(len(encoded) / batch_size)
         warmup = max(1, steps // 10)
         schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / (steps - warmup)))
+            optimizer,
+            lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))),
         )
         order = torch.Generator().manual_seed(settings["seed"])
         net.train()

@@ -11,7 +11,14 @@ from sklearn.base import clone
 from sklearn.feature_extraction.text import CountVectorizer
 
 from stancekit import ModelError, Prediction, load
-from stancekit.baseline import BaselineClassifier, BaselineModel, CharNgrams, WordNgrams
+from stancekit.baseline import (
+    BaselineClassifier,
+    BaselineModel,
+    CharNgrams,
+    WordNgrams,
+    probabilities,
+    tfidf_features,
+)
 from stancekit.records import LabeledClaim
 
 FAVOR = [
@@ -87,6 +94,19 @@ def test_hashed_counts_match_scikit_learn(counter, vectorizer) -> None:
     assert unseen.sum() == 0
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_fast_prediction_path_matches_scikit_learn(n_classes: int) -> None:
+    texts = (FAVOR + AGAINST + NONE)[: 4 * n_classes]
+    y = (["favor"] * 4 + ["against"] * 4 + ["none"] * 4)[: 4 * n_classes]
+    clf = BaselineClassifier().fit(texts, y)
+    new = ["Peace talks will resume.", "", "Moon Moon Moon warned the declaration is premature."]
+    fast = tfidf_features(clf.features_, new)
+    np.testing.assert_allclose(fast.toarray(), clf.features_.transform(new).toarray(), rtol=1e-5)
+    np.testing.assert_allclose(
+        probabilities(clf.model_, fast), clf.predict_proba(new), rtol=1e-5, atol=1e-7
+    )
+
+
 def test_model_predicts_both_tasks_and_round_trips(tmp_path) -> None:
     model = BaselineModel.fit(make_claims())
     texts = ["Moon called for the declaration to bring peace.", "Critics warned it is dangerous."]
@@ -96,6 +116,8 @@ def test_model_predicts_both_tasks_and_round_trips(tmp_path) -> None:
     assert predictions[0].sentiment in ("positive", "negative", "neutral")
     assert sum(predictions[0].stance_probs.values()) == pytest.approx(1.0)
     assert model.predict([]) == []
+    many = model.predict(texts * 200)  # several chunks
+    assert len(many) == 400 and many[-1] == predictions[-1]
 
     model.save_pretrained(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["baseline.skops", "model.json"]
