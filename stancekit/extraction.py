@@ -2,8 +2,8 @@
 
 The work is in three steps, all generic (nothing here knows any particular article):
 
-1. *Segmentation* (plain text rules): the article is cut into lines; page furniture (headline,
-   ads, captions, disclaimers, short title-like lines) is skipped, datelines and bullet marks
+1. *Segmentation* (plain text rules): the article is cut into lines; page furniture (as
+   `labels.furniture_lines` defines it for the labels too) is skipped, datelines and bullet marks
    are stripped, and each body line is split into sentences by rules that survive quotes,
    ellipses and abbreviations. These boundaries are handed to spaCy before it parses.
 2. *Mentions*: spaCy's entity recognizer and parser give the people of the article, with the
