@@ -8,6 +8,7 @@ model) print one line to stderr and exit 1; usage errors exit 2 (argparse's conv
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -169,8 +170,56 @@ def _positive_int(value: str) -> int:
 
 
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("evaluate", help="measure a model against a labeled set, stage by stage")
-    p.set_defaults(run=_not_built("evaluate", "evaluation is not in this build"))
+    p = sub.add_parser(
+        "evaluate",
+        help="measure a model against a labeled set, stage by stage",
+        description="Measure a model on hand-labeled claims: stance and sentiment on the gold "
+        "claims, extraction against the gold spans and speakers (with --articles), and "
+        "whether each speaker's predicted position has the sign of the labels.",
+        epilog="with --cv auto (the default) a model trained on these very labels is "
+        "cross-validated by article instead of being scored on its own training data",
+    )
+    p.add_argument("--labels", type=Path, action="append", default=None, metavar="FILE",
+                   help="label file (.jsonl or .csv; repeatable; default labels/claims.jsonl)")
+    p.add_argument("--articles", type=Path, default=None, metavar="DIR",
+                   help="the labeled articles, to evaluate extraction and end-to-end positions")
+    p.add_argument("--model", type=Path, default=None,
+                   help="model folder (default: models/finetuned, else models/baseline)")
+    p.add_argument("--cv", choices=("auto", "yes", "no"), default="auto",
+                   help="cross-validate by article: yes, no, or auto = when the model was "
+                   "trained on these labels (default: %(default)s)")
+    p.add_argument("--folds", type=_positive_int, default=5,
+                   help="folds for --cv (default: %(default)s)")
+    p.add_argument("--aliases", type=Path, default=None,
+                   help="speaker alias table for extraction (like labels/speakers.jsonl)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    p.set_defaults(run=_run_evaluate)
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from stancekit.evaluation import evaluate, trained_on
+    from stancekit.labels import load_labels
+    from stancekit.outputs import json_safe, print_evaluation
+    from stancekit.reading import read_articles
+    from stancekit.scoring import resolve_model
+
+    label_files = args.labels or [Path("labels/claims.jsonl")]
+    labels = load_labels(label_files)
+    model = resolve_model(args.model)
+    cross_validate = args.cv == "yes" or (args.cv == "auto" and trained_on(model, label_files))
+    articles = list(read_articles(args.articles)) if args.articles else []
+    aliases = None
+    if args.aliases is not None:
+        from stancekit.extraction import AliasTable
+
+        aliases = AliasTable.from_jsonl(args.aliases)
+    report = evaluate(labels, model, articles, cross_validate=cross_validate, aliases=aliases,
+                      folds=args.folds, quiet=args.json)
+    if args.json:
+        print(json.dumps(json_safe(report), indent=2, ensure_ascii=False))
+    else:
+        print_evaluation(report)
+    return 0
 
 
 def _add_extract(sub: argparse._SubParsersAction) -> None:

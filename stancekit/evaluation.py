@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
-from stancekit.records import AUTHOR_PREFIX, Claim, split_speakers
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+from stancekit.aggregation import speaker_positions
+from stancekit.errors import StancekitError
+from stancekit.records import (
+    AUTHOR_PREFIX,
+    NARRATOR,
+    STANCES,
+    Article,
+    Claim,
+    LabeledClaim,
+    Prediction,
+    ScoredClaim,
+    SpeakerPosition,
+    split_speakers,
+)
+from stancekit.training import macro_f1, stance_metrics
 
 
 class _GoldClaim(Protocol):
@@ -62,3 +82,195 @@ def extraction_scores(gold: Sequence[_GoldClaim], extracted: Sequence[Claim]) ->
         "n_gold": n_gold,
         "n_covered": n_covered,
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Classification on gold claims
+
+
+def expected_calibration_error(confidences: Sequence[float], correct: Sequence[bool],
+                               n_bins: int = 10) -> float:
+    """ECE: the mean |accuracy - confidence| over equal-width confidence bins, weighted by
+    the share of predictions in each bin (a confidence of exactly 1 falls in the last bin)."""
+    conf = np.asarray(confidences, dtype=float)
+    hits = np.asarray(correct, dtype=float)
+    if len(conf) == 0:
+        return math.nan
+    bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
+    total = 0.0
+    for b in np.unique(bins):
+        inside = bins == b
+        total += inside.sum() * abs(hits[inside].mean() - conf[inside].mean())
+    return float(total / len(conf))
+
+
+def stance_report(gold: Sequence[str], predictions: Sequence[Prediction],
+                  labels: Sequence[str] = STANCES) -> dict[str, Any]:
+    """Stance macro-F1, F_avg, accuracy, per-class P/R/F1, confusion matrix and ECE."""
+    predicted = [p.stance for p in predictions]
+    labels = list(labels) + sorted((set(gold) | set(predicted)) - set(labels))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        gold, predicted, labels=labels, zero_division=0.0)
+    confidence = [p.stance_probs.get(p.stance, 0.0) for p in predictions]
+    return {
+        **stance_metrics(gold, predicted),
+        "per_class": {
+            label: {"precision": float(precision[i]), "recall": float(recall[i]),
+                    "f1": float(f1[i]), "support": int(support[i])}
+            for i, label in enumerate(labels)
+        },
+        "confusion": {"labels": labels,
+                      "matrix": confusion_matrix(gold, predicted, labels=labels).tolist()},
+        "ece": expected_calibration_error(confidence,
+                                          [g == p for g, p in zip(gold, predicted, strict=True)]),
+        "n": len(gold),
+    }
+
+
+def sentiment_report(gold: Sequence[str | None], predictions: Sequence[Prediction]) -> dict:
+    """Sentiment macro-F1 and accuracy over the claims with both a gold and a predicted value."""
+    pairs = [(g, p.sentiment) for g, p in zip(gold, predictions, strict=True) if g and p.sentiment]
+    if not pairs:
+        return {"macro_f1": math.nan, "accuracy": math.nan, "n": 0}
+    truth, predicted = zip(*pairs, strict=True)
+    return {"macro_f1": macro_f1(truth, predicted),
+            "accuracy": float(accuracy_score(truth, predicted)), "n": len(pairs)}
+
+
+# --------------------------------------------------------------------------------------------
+# Speaker positions
+
+
+def gold_directions(gold: Sequence[LabeledClaim], min_claims: int = 2) -> dict[str, int]:
+    """+1 / -1 for each gold speaker (not narrator) with at least `min_claims` favor or
+    against claims and more of one than the other; a joint claim counts for each speaker."""
+    counts: dict[str, Counter[str]] = {}
+    for label in gold:
+        for name in split_speakers(label.speaker):
+            if name != NARRATOR:
+                counts.setdefault(name, Counter())[label.stance] += 1
+    directions = {}
+    for name, c in counts.items():
+        if c["favor"] + c["against"] >= min_claims and c["favor"] != c["against"]:
+            directions[name] = 1 if c["favor"] > c["against"] else -1
+    return directions
+
+
+def sign_agreement(directions: dict[str, int],
+                   positions: Sequence[SpeakerPosition]) -> dict[str, Any]:
+    """Share of gold speakers whose predicted position has the gold direction's sign.
+
+    Predicted speakers are matched by `normalise_speaker`; a gold speaker with no predicted
+    position (not extracted, say) counts as a disagreement.
+    """
+    by_key = {normalise_speaker(p.speaker): p.position for p in positions}
+    rows = []
+    for name, direction in sorted(directions.items()):
+        position = by_key.get(normalise_speaker(name))
+        agrees = position is not None and np.sign(position) == direction
+        rows.append({"speaker": name, "gold": "favor" if direction > 0 else "against",
+                     "position": position, "agrees": bool(agrees)})
+    n = len(rows)
+    return {"sign_agreement": sum(r["agrees"] for r in rows) / n if n else math.nan,
+            "n": n, "speakers": rows}
+
+
+# --------------------------------------------------------------------------------------------
+# The whole evaluation
+
+
+def evaluate(
+    labels: Sequence[LabeledClaim],
+    model: Any,
+    articles: Sequence[Article] = (),
+    cross_validate: bool = False,
+    aliases: Any = None,
+    folds: int = 5,
+    quiet: bool = True,
+) -> dict[str, Any]:
+    """Evaluate `model` on `labels`, stage by stage (see the README for the keys).
+
+    With `cross_validate`, every prediction for an article comes from a model of the same
+    method and settings trained on the other articles' labels (what to do when `model`
+    was trained on these labels). With `articles`, extraction and end-to-end speaker
+    positions are measured too.
+    """
+    target = model.card.default_target
+    extracted: list[Claim] = []
+    if articles:
+        from stancekit.extraction import extract_many
+
+        extracted = [c for _, claims in extract_many(articles, aliases=aliases) for c in claims]
+    if cross_validate:
+        gold_predictions, extracted_predictions = _cross_validated(model, labels, extracted,
+                                                                   folds, quiet)
+    else:
+        gold_predictions = _predict(model, [(c.text, c.target, c.speaker) for c in labels])
+        extracted_predictions = _predict(model, [(c.text, target, c.speaker) for c in extracted])
+    gold_scored = [
+        ScoredClaim(Claim(c.id, c.article, c.start or 0, c.end or 0, c.text, c.speaker, c.via),
+                    c.target, p)
+        for c, p in zip(labels, gold_predictions, strict=True)
+    ]
+    directions = gold_directions(labels)
+    report: dict[str, Any] = {
+        "n_labels": len(labels),
+        "cross_validated": cross_validate,
+        "stance": stance_report([c.stance for c in labels], gold_predictions,
+                                model.card.stances),
+        "sentiment": sentiment_report([c.sentiment for c in labels], gold_predictions),
+        "speakers": {"gold_extraction": sign_agreement(directions,
+                                                       speaker_positions(gold_scored))},
+    }
+    report["speakers"]["sign_agreement"] = report["speakers"]["gold_extraction"]["sign_agreement"]
+    report["speakers"]["n"] = report["speakers"]["gold_extraction"]["n"]
+    if articles:
+        report["extraction"] = extraction_scores(labels, extracted)
+        end_to_end = [ScoredClaim(c, target, p)
+                      for c, p in zip(extracted, extracted_predictions, strict=True)]
+        report["speakers"]["end_to_end"] = sign_agreement(directions,
+                                                          speaker_positions(end_to_end))
+    return report
+
+
+def _predict(model: Any, items: Sequence[tuple[str, str, str]]) -> list[Prediction]:
+    if not items:
+        return []
+    texts, targets, speakers = (list(column) for column in zip(*items, strict=True))
+    return model.predict(texts, target=targets, speakers=speakers)
+
+
+def _cross_validated(model: Any, labels: Sequence[LabeledClaim], extracted: Sequence[Claim],
+                     folds: int, quiet: bool) -> tuple[list[Prediction], list[Prediction]]:
+    """Out-of-fold predictions for the gold claims and for the claims extracted from each
+    held-out article, from models retrained like `model` (grouped by article)."""
+    from stancekit.training import TrainOptions, fold_models
+
+    card = model.card
+    options = TrainOptions(base_model=card.base_model, epochs=card.settings.get("epochs"),
+                           seed=card.settings.get("seed", 0), folds=folds, quiet=quiet)
+    gold: list[Prediction | None] = [None] * len(labels)
+    extracted_out: list[Prediction | None] = [None] * len(extracted)
+    for test, fold_model in fold_models(card.method, labels, card.masked_speakers, options):
+        held = [labels[i] for i in test]
+        for i, p in zip(test, _predict(fold_model, [(c.text, c.target, c.speaker) for c in held]),
+                        strict=True):
+            gold[i] = p
+        held_articles = {c.article for c in held}
+        rows = [i for i, c in enumerate(extracted) if c.article_id in held_articles]
+        items = [(extracted[i].text, card.default_target, extracted[i].speaker) for i in rows]
+        for i, p in zip(rows, _predict(fold_model, items), strict=True):
+            extracted_out[i] = p
+    missing = [extracted[i].article_id for i, p in enumerate(extracted_out) if p is None]
+    if missing:
+        raise StancekitError(f"no labels for article {missing[0]!r}: cross-validated "
+                             "end-to-end evaluation needs labels for every article given")
+    return gold, extracted_out  # type: ignore[return-value]
+
+
+def trained_on(model: Any, label_files: Sequence[str | Path]) -> bool:
+    """True when any of these label files is one the model was trained on (by sha256)."""
+    from stancekit.training import labels_sha256
+
+    trained = set(model.card.labels_sha256.values())
+    return any(digest in trained for digest in labels_sha256(label_files).values())

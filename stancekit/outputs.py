@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import html
 import json
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -219,3 +220,70 @@ th,td{text-align:left;padding:.35em .5em;border-bottom:1px solid #eee;vertical-a
 th{background:#f6f6f6}td.stance.favor{color:#1b7f3b;font-weight:600}
 td.stance.against{color:#b3261e;font-weight:600}.more{color:#666;font-size:.9em}
 """
+
+
+def json_safe(value: Any) -> Any:
+    """`value` with NaN and infinities replaced by None, so that it is valid JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def print_evaluation(report: dict[str, Any], console: Any = None) -> None:
+    """The evaluation report of `stancekit.evaluation.evaluate` as terminal tables."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    how = "cross-validated by article" if report["cross_validated"] else "as trained"
+    stance, sentiment = report["stance"], report["sentiment"]
+
+    def fig(value: float | None) -> str:
+        return "n/a" if value is None or not math.isfinite(value) else f"{value:.3f}"
+
+    summary = Table(title=f"Classification on {report['n_labels']} gold claims ({how})")
+    for column in ("task", "macro-F1", "F_avg", "accuracy", "ECE", "n"):
+        summary.add_column(column, justify="left" if column == "task" else "right")
+    summary.add_row("stance", fig(stance["macro_f1"]), fig(stance["f_avg"]),
+                    fig(stance["accuracy"]), fig(stance["ece"]), str(stance["n"]))
+    summary.add_row("sentiment", fig(sentiment["macro_f1"]), "", fig(sentiment["accuracy"]), "",
+                    str(sentiment["n"]))
+    console.print(summary)
+
+    labels = stance["confusion"]["labels"]
+    per_class = Table(title="Stance by class (rows: gold, columns: predicted)")
+    for column in ("class", "precision", "recall", "F1", "support", *labels):
+        per_class.add_column(column, justify="left" if column == "class" else "right")
+    for label, row in zip(labels, stance["confusion"]["matrix"], strict=True):
+        scores = stance["per_class"][label]
+        per_class.add_row(label, fig(scores["precision"]), fig(scores["recall"]),
+                          fig(scores["f1"]), str(scores["support"]), *map(str, row))
+    console.print(per_class)
+
+    if "extraction" in report:
+        ex = report["extraction"]
+        console.print(f"Extraction: {ex['n_covered']} of {ex['n_gold']} gold claims covered "
+                      f"(claim recall {fig(ex['claim_recall'])}); speaker accuracy on covered "
+                      f"claims {fig(ex['speaker_accuracy'])}")
+    speakers = report["speakers"]
+    table = Table(title="Speaker positions: predicted sign against the gold direction")
+    table.add_column("speaker", no_wrap=True)
+    table.add_column("gold")
+    modes = [m for m in ("gold_extraction", "end_to_end") if m in speakers]
+    for mode in modes:
+        table.add_column(mode.replace("_", " "), justify="right")
+    rows = {r["speaker"]: [r["gold"]] for r in speakers["gold_extraction"]["speakers"]}
+    for mode in modes:
+        for r in speakers[mode]["speakers"]:
+            mark = "" if r["agrees"] else " ✗"
+            position = "missing" if r["position"] is None else f"{r['position']:+.2f}"
+            rows[r["speaker"]].append(position + mark)
+    for name, cells in rows.items():
+        table.add_row(name, *cells)
+    table.caption = "; ".join(f"{m.replace('_', ' ')}: {fig(speakers[m]['sign_agreement'])} "
+                              f"of {speakers[m]['n']} agree" for m in modes)
+    console.print(table)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,6 +145,18 @@ def _figures(claims: Sequence[LabeledClaim], predictions: Sequence[Any]) -> dict
     return figures
 
 
+def fold_models(
+    method: str, claims: Sequence[LabeledClaim], mask: bool, options: TrainOptions
+) -> Iterator[tuple[np.ndarray, Any]]:
+    """For each fold (see `folds_for`): its test indices and a model fitted on the rest."""
+    folds = folds_for(claims, options.folds, options.seed)
+    label = f"{method} CV{' (masked)' if mask else ''}"
+    for test in tqdm(folds, desc=label, unit="fold", disable=options.quiet):
+        test_set = set(test.tolist())
+        train = [c for i, c in enumerate(claims) if i not in test_set]
+        yield test, fit_model(method, train, mask, options)
+
+
 def cross_validate(
     method: str, claims: Sequence[LabeledClaim], mask: bool, options: TrainOptions
 ) -> CVResult:
@@ -152,12 +164,7 @@ def cross_validate(
     start = time.perf_counter()
     result = CVResult(method, mask)
     predictions: list[Any] = [None] * len(claims)
-    folds = folds_for(claims, options.folds, options.seed)
-    label = f"{method} CV{' (masked)' if mask else ''}"
-    for test in tqdm(folds, desc=label, unit="fold", disable=options.quiet):
-        test_set = set(test.tolist())
-        train = [c for i, c in enumerate(claims) if i not in test_set]
-        model = fit_model(method, train, mask, options)
+    for test, model in fold_models(method, claims, mask, options):
         held_out = [claims[i] for i in test]
         fold_predictions = model.predict(
             [c.text for c in held_out],
