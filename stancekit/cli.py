@@ -33,14 +33,6 @@ examples:
 """
 
 
-def _not_built(name: str, issue: str):
-    def run(args: argparse.Namespace) -> int:
-        print(f"stancekit {name}: not built yet ({issue}); nothing was done.", file=sys.stderr)
-        return 1
-
-    return run
-
-
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
