@@ -266,11 +266,12 @@ def scored_dataset(articles: Dataset, model: Any, target: str, aliases: Any = No
 
     extracted = articles.map_batches(
         _Extractor, fn_constructor_kwargs={"aliases": aliases}, batch_format="pyarrow",
-        batch_size=EXTRACT_BATCH, concurrency=workers, num_cpus=EXTRACT_CPUS)
+        batch_size=EXTRACT_BATCH, compute=ray.data.ActorPoolStrategy(size=workers),
+        num_cpus=EXTRACT_CPUS)
     return extracted.map_batches(
         _Classifier, fn_constructor_kwargs={"model": ray.put(model), "target": target},
-        batch_format="pyarrow", batch_size=batch_size, concurrency=workers,
-        num_cpus=CLASSIFY_CPUS)
+        batch_format="pyarrow", batch_size=batch_size,
+        compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=CLASSIFY_CPUS)
 
 
 def _articles_dataset(paths: Iterable[str | Path], skip: frozenset[str] = frozenset()
