@@ -31,7 +31,14 @@ from typing import TYPE_CHECKING, Any
 
 from stancekit.errors import InputError, StancekitError
 from stancekit.outputs import flat_claim, speaker_rows
-from stancekit.reading import ARTICLE_SUFFIXES, METADATA_SIDECAR, STDIN, _read_one, _read_sidecar
+from stancekit.reading import (
+    ARTICLE_SUFFIXES,
+    METADATA_SIDECAR,
+    STDIN,
+    _is_sidecar,
+    _read_one,
+    _read_sidecar,
+)
 from stancekit.records import Article, Claim, ScoredClaim
 from stancekit.scoring import (
     DEFAULT_OUT,
@@ -81,59 +88,70 @@ def _uri_fs(raw: str) -> tuple[Any, str]:
     return pafs.LocalFileSystem(), os.path.abspath(raw)
 
 
-def _list_files(raw: str, errors: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(path for Ray, path as the user wrote it) of the article files of one input, in the
-    local engine's order; missing inputs are added to `errors`."""
+def _list_files(raw: str, errors: list[dict[str, Any]]) -> tuple[Any, list[tuple[str, str]], bool]:
+    """The filesystem of one input; (path for Ray, path as the user wrote it) of its article
+    files in the local engine's order; and whether it is a folder. A missing input is added to
+    `errors`."""
     import pyarrow.fs as pafs
 
     fs, base = _uri_fs(raw)
     info = fs.get_file_info(base)
     if info.type == pafs.FileType.File:
-        return [(base, raw)]
+        return fs, [(base, raw)], False
     if info.type != pafs.FileType.Directory:
         errors.append({"source": raw, "line": None, "error": "no such file or folder"})
-        return []
+        return fs, [], False
     found = [i.path for i in fs.get_file_info(pafs.FileSelector(base, recursive=True))
              if i.type == pafs.FileType.File and PurePosixPath(i.path).suffix in ARTICLE_SUFFIXES]
     shown = str(Path(raw)) if "://" not in raw else raw.rstrip("/")
-    return [(p, shown + p[len(base.rstrip("/")):]) for p in sorted(found, key=PurePosixPath)]
+    return fs, [(p, shown + p[len(base.rstrip("/")):])
+                for p in sorted(found, key=PurePosixPath)], True
 
 
 def _sidecar(fs: Any, folder: str, shown: str, errors: list[dict[str, Any]]) -> dict | None:
-    """The metadata of a folder's articles.jsonl sidecar (None if it has none)."""
+    """The metadata of a folder's articles.jsonl if it is a metadata sidecar, else None."""
+    path = f"{folder}/{METADATA_SIDECAR}"
+    if not fs.get_file_info(path).is_file:
+        return None
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / METADATA_SIDECAR
-        with fs.open_input_stream(f"{folder}/{METADATA_SIDECAR}") as src:
+        with fs.open_input_stream(path) as src:
             local.write_bytes(src.read())
+        if not _is_sidecar(local):
+            return None
         reader = _read_sidecar(local)
         while True:
             try:
                 err = next(reader)
             except StopIteration as done:
-                return done.value or None
+                return done.value
             errors.append({"source": shown, "line": err.line, "error": err.reason})
 
 
 def _plan_inputs(paths: Iterable[str | Path]) -> tuple[list[str], dict[str, Any], list[dict]]:
-    """The files to read, what the parse stage needs to know of each, and listing errors."""
+    """The files to read, what the parse stage needs to know of each, and listing errors.
+
+    As in `read_articles`, the sidecar of a folder's .txt articles applies to files found in
+    a folder, not to files named on their own."""
     errors: list[dict[str, Any]] = []
     files: dict[str, dict[str, Any]] = {}
     sidecars: dict[str, dict | None] = {}
     for raw in map(str, paths):
         if raw == STDIN:
             raise StancekitError("--engine ray reads files and folders, not stdin")
-        fs, _ = _uri_fs(raw)
-        for path, shown in _list_files(raw, errors):
+        fs, listed, in_folder = _list_files(raw, errors)
+        for path, shown in listed:
             folder, name = path.rsplit("/", 1)
-            if folder not in sidecars:
-                sidecars[folder] = None
-                if fs.get_file_info(f"{folder}/{METADATA_SIDECAR}").is_file:
+            metadata = None
+            if in_folder:
+                if folder not in sidecars:
                     shown_sidecar = shown[: len(shown) - len(name)] + METADATA_SIDECAR
                     sidecars[folder] = _sidecar(fs, folder, shown_sidecar, errors)
-            if name == METADATA_SIDECAR and sidecars[folder] is not None:
-                continue
+                metadata = sidecars[folder]
+                if name == METADATA_SIDECAR and metadata is not None:
+                    continue
             files.setdefault(path, {"order": len(files), "shown": shown,
-                                    "metadata": sidecars[folder] or {}})
+                                    "metadata": metadata or {}})
     return list(files), files, errors
 
 
