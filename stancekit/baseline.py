@@ -237,9 +237,9 @@ class BaselineModel:
         cls, claims: Sequence[LabeledClaim], mask: bool = False, **params: Any
     ) -> BaselineModel:
         """Train on labeled claims; `mask` hides each claim's own speaker's name first."""
-        card = card_for("baseline", claims, mask, settings=dict(params))
-        texts = training_texts(claims, mask)
         stance = BaselineClassifier(**params)
+        card = card_for("baseline", claims, mask, settings=stance.get_params())
+        texts = training_texts(claims, mask)
         features = make_features(stance.word_ngrams, stance.char_ngrams)
         matrix = features.fit_transform(texts)
         model = cls(card, features, stance, None)

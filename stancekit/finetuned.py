@@ -157,9 +157,21 @@ def default_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def auto_epochs(n_claims: int, batch_size: int, steps: int = 100) -> int:
-    """Enough epochs for about `steps` optimizer steps, between 3 and 12."""
-    return min(12, max(3, math.ceil(steps / max(1, math.ceil(n_claims / batch_size)))))
+def _freeze_bottom(encoder: PreTrainedModel, layers: int) -> None:
+    """Keep the embeddings and the lowest `layers` transformer layers as pretrained.
+
+    Fewer weights to fit from a few hundred labels, and a shorter backward pass.
+    """
+    (getattr(encoder, "embeddings", None) or encoder.get_input_embeddings()).requires_grad_(False)
+    n = encoder.config.num_hidden_layers
+    stacks = [m for m in encoder.modules() if isinstance(m, nn.ModuleList) and len(m) == n]
+    for layer in stacks[0][:layers] if stacks else []:
+        layer.requires_grad_(False)
+
+
+def auto_epochs(n_claims: int, batch_size: int, steps: int = 60) -> int:
+    """Enough epochs for about `steps` optimizer steps, between 3 and 10."""
+    return min(10, max(3, math.ceil(steps / max(1, math.ceil(n_claims / batch_size)))))
 
 
 def _class_weights(indices: list[int], n_classes: int) -> torch.Tensor:
@@ -198,11 +210,14 @@ class FineTunedModel:
         seed: int = 0,
         lr: float = 5e-5,
         head_lr: float = 1e-3,
+        frozen_layers: int = 3,
         batch_size: int = 16,
         max_length: int = 128,
         quiet: bool = False,
     ) -> FineTunedModel:
         """Fine-tune the base model (default: the bundled MiniLM) on labeled claims.
+
+        The embeddings and the lowest `frozen_layers` layers stay as pretrained.
 
         Seeded and repeatable on CPU: same claims, seed and thread count give the same model.
         """
@@ -210,6 +225,7 @@ class FineTunedModel:
         epochs = epochs or auto_epochs(len(claims), batch_size)
         settings = {"epochs": epochs, "seed": seed, "lr": lr, "head_lr": head_lr}
         settings |= {"batch_size": batch_size, "max_length": max_length}
+        settings["frozen_layers"] = frozen_layers
         card = card_for(
             "finetuned", claims, mask, base_model=name, base_model_sha256=sha, settings=settings
         )
@@ -244,8 +260,7 @@ class FineTunedModel:
         if net.sentiment_head is not None:
             weights = _class_weights(sentiment_y, len(self.card.sentiments))
             sentiment_loss = nn.CrossEntropyLoss(weights, ignore_index=IGNORE)
-        # The word embeddings stay as pretrained: half the weights, too many for a few labels.
-        net.encoder.get_input_embeddings().weight.requires_grad_(False)
+        _freeze_bottom(net.encoder, settings["frozen_layers"])
         encoder = [p for p in net.encoder.parameters() if p.requires_grad]
         heads = [p for n, p in net.named_parameters() if not n.startswith("encoder.")]
         optimizer = torch.optim.AdamW(

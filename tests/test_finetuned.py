@@ -7,19 +7,49 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pytest  # noqa: E402
+import torch  # noqa: E402
 from test_baseline import make_claims  # noqa: E402
+from transformers import AutoTokenizer, BertConfig, BertModel  # noqa: E402
 
 import stancekit.finetuned as finetuned  # noqa: E402
 from stancekit import ModelError, load  # noqa: E402
 from stancekit.finetuned import BUNDLED_SHA256, FineTunedModel  # noqa: E402
+from stancekit.models import sha256_file  # noqa: E402
 
 TEXTS = ["Moon urged support for the declaration.", "Critics warned it is premature.", "Hi."]
 FAST = {"epochs": 1, "batch_size": 4, "seed": 3, "quiet": True}
 
 
 @pytest.fixture(scope="module")
-def model() -> FineTunedModel:
-    return FineTunedModel.fit(make_claims(), **FAST)
+def tiny_base(tmp_path_factory) -> str:
+    """A tiny random BERT with MiniLM's tokenizer: fine-tunes in moments."""
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = AutoTokenizer.from_pretrained(finetuned.bundled_model_path())
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=3,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
+@pytest.fixture(scope="module")
+def model(tiny_base: str) -> FineTunedModel:
+    return FineTunedModel.fit(make_claims(), base_model=tiny_base, **FAST)
+
+
+def test_bundled_minilm_fine_tunes_and_is_recorded() -> None:
+    m = FineTunedModel.fit(make_claims()[:6], **FAST)
+    assert m.card.method == "finetuned"
+    assert m.card.base_model == finetuned.BUNDLED_MODEL
+    assert m.card.base_model_sha256 == BUNDLED_SHA256
+    assert m.card.settings["epochs"] == 1 and m.card.settings["seed"] == 3
+    assert m.predict(TEXTS)[0].stance in ("favor", "against", "none")
 
 
 def test_predicts_both_tasks_in_one_pass(model: FineTunedModel) -> None:
@@ -37,14 +67,6 @@ def test_predicts_both_tasks_in_one_pass(model: FineTunedModel) -> None:
     assert model.predict([]) == []
 
 
-def test_card_records_the_base_model(model: FineTunedModel) -> None:
-    card = model.card
-    assert card.method == "finetuned"
-    assert card.base_model == finetuned.BUNDLED_MODEL
-    assert card.base_model_sha256 == BUNDLED_SHA256
-    assert card.settings["epochs"] == 1 and card.settings["seed"] == 3
-
-
 def test_save_load_round_trip(model: FineTunedModel, tmp_path) -> None:
     model.save_pretrained(tmp_path)
     names = {p.name for p in tmp_path.iterdir()}
@@ -53,17 +75,22 @@ def test_save_load_round_trip(model: FineTunedModel, tmp_path) -> None:
     loaded = load(tmp_path)
     assert isinstance(loaded, FineTunedModel)
     assert loaded.predict(TEXTS) == model.predict(TEXTS)
-    quantized = FineTunedModel.from_pretrained(tmp_path, quantize=True).predict(TEXTS)
+    quantized = load(tmp_path, quantize=True).predict(TEXTS)
     assert [p.stance for p in quantized] and quantized[0].sentiment is not None
 
 
-def test_training_is_repeatable(model: FineTunedModel) -> None:
-    again = FineTunedModel.fit(make_claims(), **FAST)
+def test_training_is_repeatable_and_records_a_chosen_base_model(
+    model: FineTunedModel, tiny_base: str
+) -> None:
+    """A user-chosen base model is not checked, but its weights' sha256 is recorded."""
+    again = FineTunedModel.fit(make_claims(), base_model=tiny_base, **FAST)
+    assert again.card.base_model == tiny_base
+    assert again.card.base_model_sha256 == sha256_file(f"{tiny_base}/model.safetensors")
     assert again.predict(TEXTS) == model.predict(TEXTS)
 
 
-def test_stance_only_masked_model(tmp_path) -> None:
-    m = FineTunedModel.fit(make_claims(sentiment=False), mask=True, **FAST)
+def test_stance_only_masked_model(tiny_base: str) -> None:
+    m = FineTunedModel.fit(make_claims(sentiment=False), mask=True, base_model=tiny_base, **FAST)
     assert m.card.masked_speakers and m.card.sentiments == []
     assert m.net.sentiment_head is None
     p = m.predict(["Moon Jae-in spoke."], speakers=["Moon Jae-in"])[0]
@@ -76,13 +103,6 @@ def test_bundled_model_with_wrong_sha256_is_refused(tmp_path, monkeypatch) -> No
     monkeypatch.setattr(finetuned, "bundled_model_path", lambda: str(tmp_path))
     with pytest.raises(ModelError, match="integrity check"):
         FineTunedModel.fit(make_claims(), **FAST)
-
-
-def test_chosen_base_model_is_not_checked_but_recorded(tmp_path) -> None:
-    base = finetuned.bundled_model_path()
-    m = FineTunedModel.fit(make_claims()[:6], base_model=base, **FAST)
-    assert m.card.base_model == base
-    assert m.card.base_model_sha256 == BUNDLED_SHA256
 
 
 def test_missing_weights_is_a_model_error(model: FineTunedModel, tmp_path) -> None:

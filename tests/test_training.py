@@ -129,6 +129,8 @@ def test_train_writes_model_and_card(tmp_path) -> None:
     assert card["cv"]["unmasked"]["summary"]["stance_f_avg"]["mean"] >= 0.0
     assert card["stancekit_version"] == __version__ and card["date"]
     assert card["n_labels"] == 12
+    assert card["settings"]["C"] > 0 and card["settings"]["folds"] == 3
+    assert "NaN" not in (folder / "model.json").read_text()
     assert read_card(folder).method == "baseline"
 
 
