@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 EXTRACT_CPUS, CLASSIFY_CPUS, LIGHT_CPUS = 0.8, 0.1, 0.1
 EXTRACT_BATCH = 8  # articles per nlp.pipe batch
 BLOCK_BYTES = 128 * 1024  # small blocks (a few articles), so that work spreads over actors
-ORDER_KEYS = ["order", "rec"]  # input file number, record number in it
+READ_BLOCKS = 200  # at most this many read tasks, each reading a share of the files
 ARTICLE_FIELDS = ("id", "text", "title", "source", "date", "url", "kind")
 
 
@@ -301,7 +301,7 @@ def _articles_dataset(paths: Iterable[str | Path], skip: frozenset[str] = frozen
     if not uris:
         return ray.data.from_arrow(_table([], ARTICLE_FIELDS)), errors
     raw = ray.data.read_binary_files(uris, include_paths=True, num_cpus=LIGHT_CPUS,
-                                     override_num_blocks=min(len(uris), 200))
+                                     override_num_blocks=min(len(uris), READ_BLOCKS))
     parsed = raw.map_batches(_parse_files, fn_kwargs={"files": {_key(u): i for u, i in
                                                                 files.items()}, "skip": skip},
                              batch_size=16, batch_format="numpy", num_cpus=LIGHT_CPUS)
@@ -323,8 +323,9 @@ def _ordered(ds: Dataset, progress: bool = False) -> Iterator[dict[str, Any]]:
 
 
 def _results(rows: Iterator[dict[str, Any]]) -> Iterator[tuple[str, Any]]:
-    """("skip", id), ("error", record) or ("article", (id, scored claims)) in input order;
-    a later article with an id seen before is an error, as in `read_articles`."""
+    """("error", record) or ("article", (id, scored claims)) in input order, leaving out the
+    articles a resumed run skips; a later article with an id seen before is an error, as in
+    `read_articles`."""
     first_seen: dict[str, str] = {}
     for row in rows:
         if row["id"] and row["id"] in first_seen:
@@ -335,8 +336,8 @@ def _results(rows: Iterator[dict[str, Any]]) -> Iterator[tuple[str, Any]]:
         if row["id"]:
             first_seen[row["id"]] = row["where"]
         if row["skip"]:
-            yield "skip", row["id"]
-        elif row["error"]:
+            continue
+        if row["error"]:
             yield "error", json.loads(row["error"])
         else:
             yield "article", (row["id"], [ScoredClaim.from_record(record)
