@@ -9,7 +9,9 @@ The rule, for one speaker's claims with predicted probabilities p_favor, p_again
 - interval: the 2.5th and 97.5th percentiles of the position over N_BOOT bootstrap
   replicates. Each replicate resamples the speaker's claims with replacement and draws
   every resampled claim's stance from its predicted probabilities, so the interval carries
-  both how few claims there are and how unsure the classifier was about each. Where the
+  both how few claims there are and how unsure the classifier was about each. (That is
+  exactly one multinomial draw of n claims with the speaker's mean probabilities, which is
+  how it is computed: the aggregation keeps sums, not claims.) Where the
   position (an expectation) falls just outside the sampled percentiles, as it can for a
   speaker with almost no stance, the interval is widened to include it.
 - verdict: `none` when no claim is predicted favor or against; else `favor` when the
@@ -20,10 +22,13 @@ The rule, for one speaker's claims with predicted probabilities p_favor, p_again
   has no sentiment head).
 
 `narrator` (unattributed background) is left out; a joint claim counts for each speaker.
+A position's evidence is the ids of its EVIDENCE_LIMIT claims with the strongest stance.
+Memory is a few numbers per speaker plus that evidence, whatever the corpus size.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,26 +41,37 @@ PRIOR_MASS = 0.5
 VERDICT_MARGIN = 0.2
 N_BOOT = 2000
 INTERVAL = (2.5, 97.5)
+EVIDENCE_LIMIT = 100
 
 
 @dataclass
 class _Evidence:
-    """What the aggregation needs of one speaker's claims, kept compact for large corpora."""
+    """Running sums of one speaker's claims and the ids of the strongest ones."""
 
-    favor: list[float] = field(default_factory=list)
-    against: list[float] = field(default_factory=list)
-    tone: list[float] = field(default_factory=list)
+    n: int = 0
+    favor: float = 0.0
+    against: float = 0.0
+    tone: float = 0.0
     n_stance: int = 0
-    claim_ids: list[str] = field(default_factory=list)
+    strongest: list[tuple[float, int, str]] = field(default_factory=list)  # a min-heap
 
     def add(self, scored: ScoredClaim) -> None:
         p = scored.prediction
-        self.favor.append(p.stance_probs.get("favor", 0.0))
-        self.against.append(p.stance_probs.get("against", 0.0))
-        probs = p.sentiment_probs
-        self.tone.append(probs.get("positive", 0.0) - probs.get("negative", 0.0))
+        favor, against = p.stance_probs.get("favor", 0.0), p.stance_probs.get("against", 0.0)
+        self.n += 1
+        self.favor += favor
+        self.against += against
+        self.tone += p.sentiment_probs.get("positive", 0.0) - p.sentiment_probs.get("negative",
+                                                                                   0.0)
         self.n_stance += p.stance in ("favor", "against")
-        self.claim_ids.append(scored.claim.id)
+        item = (max(favor, against), -self.n, scored.claim.id)  # ties: earlier claim first
+        if len(self.strongest) < EVIDENCE_LIMIT:
+            heapq.heappush(self.strongest, item)
+        else:
+            heapq.heappushpop(self.strongest, item)
+
+    def evidence(self) -> tuple[str, ...]:
+        return tuple(claim_id for _, _, claim_id in sorted(self.strongest, reverse=True))
 
 
 class PositionAggregator:
@@ -92,20 +108,22 @@ def speaker_positions(scored_claims: Iterable[ScoredClaim], exclude: Iterable[st
     return aggregator.positions()
 
 
-def position_score(favor: np.ndarray, against: np.ndarray) -> float:
-    """The point position of claims with these favor / against probabilities."""
-    return float((favor - against).sum() / ((favor + against).sum() + PRIOR_MASS))
+def position_score(favor_sum: float, against_sum: float) -> float:
+    """The point position of claims whose favor / against probabilities sum to these."""
+    return float((favor_sum - against_sum) / (favor_sum + against_sum + PRIOR_MASS))
 
 
-def bootstrap_interval(favor: np.ndarray, against: np.ndarray, rng: np.random.Generator,
-                       n_boot: int = N_BOOT) -> tuple[float, float]:
-    """95% interval of the position: claims resampled, each claim's stance drawn from its probs."""
-    n = len(favor)
-    picks = rng.integers(0, n, size=(n_boot, n))
-    draws = rng.random((n_boot, n))
-    is_favor = draws < favor[picks]
-    is_against = ~is_favor & (draws < favor[picks] + against[picks])
-    n_favor, n_against = is_favor.sum(axis=1), is_against.sum(axis=1)
+def bootstrap_interval(n: int, mean_favor: float, mean_against: float,
+                       rng: np.random.Generator, n_boot: int = N_BOOT) -> tuple[float, float]:
+    """95% interval of the position of n claims with these mean favor / against probabilities:
+    claims resampled, each resampled claim's stance drawn from its probabilities."""
+    # Picking a claim at random and drawing its stance gives favor with probability
+    # mean_favor: so a replicate's counts are one multinomial draw, exactly.
+    p_none = max(0.0, 1.0 - mean_favor - mean_against)
+    total = mean_favor + mean_against + p_none
+    counts = rng.multinomial(n, [mean_favor / total, mean_against / total, p_none / total],
+                             size=n_boot)
+    n_favor, n_against = counts[:, 0], counts[:, 1]
     replicates = (n_favor - n_against) / (n_favor + n_against + PRIOR_MASS)
     low, high = np.percentile(replicates, INTERVAL)
     return float(low), float(high)
@@ -124,20 +142,18 @@ def verdict(n_stance_claims: int, position: float) -> str:
 
 def _position(speaker: str, evidence: _Evidence, rng: np.random.Generator,
               n_boot: int) -> SpeakerPosition:
-    favor, against = np.asarray(evidence.favor), np.asarray(evidence.against)
-    position = position_score(favor, against)
-    low, high = bootstrap_interval(favor, against, rng, n_boot)
+    position = position_score(evidence.favor, evidence.against)
+    low, high = bootstrap_interval(evidence.n, evidence.favor / evidence.n,
+                                   evidence.against / evidence.n, rng, n_boot)
     low, high = min(low, position), max(high, position)
-    strength = np.maximum(favor, against)
-    order = np.argsort(-strength, kind="stable")
     return SpeakerPosition(
         speaker=speaker,
-        n_claims=len(favor),
+        n_claims=evidence.n,
         n_stance_claims=evidence.n_stance,
         position=round(position, 4),
         interval_low=round(low, 4),
         interval_high=round(high, 4),
         verdict=verdict(evidence.n_stance, position),
-        sentiment=round(float(np.mean(evidence.tone)), 4),
-        evidence=tuple(evidence.claim_ids[i] for i in order),
+        sentiment=round(evidence.tone / evidence.n, 4),
+        evidence=evidence.evidence(),
     )

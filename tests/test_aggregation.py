@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stancekit.aggregation import (
+    EVIDENCE_LIMIT,
     PRIOR_MASS,
     bootstrap_interval,
     position_score,
@@ -45,6 +46,13 @@ def test_position_is_stance_weighted_and_shrunk_by_the_prior():
     assert ann.evidence == ("1", "3", "2")  # strongest stance first
 
 
+def test_evidence_keeps_the_strongest_claims_only():
+    claims = [scored(str(i), "Ann", 0.3 + i / 1000, 0.0) for i in range(EVIDENCE_LIMIT + 50)]
+    [ann] = speaker_positions(claims)
+    assert ann.n_claims == EVIDENCE_LIMIT + 50
+    assert ann.evidence == tuple(str(i) for i in range(EVIDENCE_LIMIT + 49, 49, -1))
+
+
 def test_narrator_is_left_out_and_joint_claims_count_for_each():
     rows = by_name(speaker_positions([
         scored("1", "narrator", 0.9, 0.0),
@@ -74,8 +82,8 @@ def test_table_is_sorted_by_position_and_repeatable():
 
 def test_interval_widens_with_fewer_claims():
     rng = np.random.default_rng(0)
-    one = bootstrap_interval(np.array([0.9]), np.array([0.05]), rng)
-    many = bootstrap_interval(np.full(30, 0.9), np.full(30, 0.05), rng)
+    one = bootstrap_interval(1, 0.9, 0.05, rng)
+    many = bootstrap_interval(30, 0.9, 0.05, rng)
     assert one[1] - one[0] > many[1] - many[0]
     assert many[0] > 0.3
 
@@ -85,7 +93,8 @@ def test_interval_widens_with_fewer_claims():
 def test_position_and_interval_stay_in_range(pairs):
     favor = np.array([f for f, a in pairs])
     against = np.array([min(a, 1 - f) for f, a in pairs])
-    position = position_score(favor, against)
-    low, high = bootstrap_interval(favor, against, np.random.default_rng(1), n_boot=200)
+    position = position_score(favor.sum(), against.sum())
+    low, high = bootstrap_interval(len(pairs), favor.mean(), against.mean(),
+                                   np.random.default_rng(1), n_boot=200)
     assert -1 <= low <= high <= 1
     assert -1 <= position <= 1
