@@ -117,7 +117,7 @@ def render_report(positions: Sequence[SpeakerPosition], claims: dict[str, Scored
     for p in positions:
         evidence = [claims[c] for c in p.evidence[:max_claims_per_speaker] if c in claims]
         rows = "".join(_claim_row(sc) for sc in evidence)
-        more = len(p.evidence) - len(evidence)
+        more = p.n_claims - len(evidence)
         sections.append(
             f'<section class="speaker" id="{esc(_anchor(p.speaker))}">'
             f"<h3>{esc(p.speaker)} <span class=\"verdict {p.verdict}\">{p.verdict}</span></h3>"
