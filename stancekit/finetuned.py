@@ -9,6 +9,7 @@ tokenizer is saved beside it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import warnings
@@ -152,9 +153,22 @@ def resolve_base_model(base_model: str | None) -> tuple[str, str, str | None]:
     return base_model, base_model, sha256_file(weights) if weights else None
 
 
-def default_threads() -> int:
-    """The CPU cores this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+@functools.cache
+def torch_threads() -> int:
+    """Threads for torch: the cores this process may use that other processes leave free.
+
+    Judged once, from the load average when first asked. OpenMP threads that outnumber
+    the free cores wait on each other: on a busy 2-core machine, two threads ran a
+    training step four times slower than one.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    return max(1, min(cores or 1, round((cores or 1) - busy)))
+
+
+def _use_torch_threads() -> None:
+    if torch.get_num_threads() != torch_threads():
+        torch.set_num_threads(torch_threads())
 
 
 def _freeze_bottom(encoder: PreTrainedModel, layers: int) -> None:
@@ -170,8 +184,8 @@ def _freeze_bottom(encoder: PreTrainedModel, layers: int) -> None:
 
 
 def auto_epochs(n_claims: int, batch_size: int, steps: int = 60) -> int:
-    """Enough epochs for about `steps` optimizer steps, between 3 and 10."""
-    return min(10, max(3, math.ceil(steps / max(1, math.ceil(n_claims / batch_size)))))
+    """Enough epochs for about `steps` optimizer steps (at most 10; one for large sets)."""
+    return min(10, math.ceil(steps / max(1, math.ceil(n_claims / batch_size))))
 
 
 def _class_weights(indices: list[int], n_classes: int) -> torch.Tensor:
@@ -229,6 +243,7 @@ class FineTunedModel:
         card = card_for(
             "finetuned", claims, mask, base_model=name, base_model_sha256=sha, settings=settings
         )
+        _use_torch_threads()
         torch.manual_seed(seed)
         with _hf_quiet():
             tokenizer = AutoTokenizer.from_pretrained(location)
@@ -341,8 +356,7 @@ class FineTunedModel:
         encoded = self._encode(texts, targets)
         stance = np.zeros((len(texts), len(self.card.stances)), dtype=np.float32)
         sentiment = np.zeros((len(texts), len(self.card.sentiments)), dtype=np.float32)
-        if torch.get_num_threads() != default_threads():
-            torch.set_num_threads(default_threads())
+        _use_torch_threads()
         with torch.inference_mode():
             for rows in _length_batches(encoded, batch_size):
                 stance_logits, sentiment_logits = self.net(
