@@ -278,14 +278,17 @@ class BaselineModel:
         return out
 
     def _predict_chunk(self, texts: list[str], targets: list[str]) -> list[Prediction]:
+        """Predictions with probabilities in the card's label order (as the fine-tuned model)."""
         matrix = tfidf_features(self.features, texts)
         stance = probabilities(self.stance.model_, self._stance_matrix(matrix, targets))
+        stances = self.card.stances
+        stance = stance[:, [list(self.stance.classes_).index(s) for s in stances]]
         if self.sentiment is None:
-            return to_predictions(list(self.stance.classes_), stance)
+            return to_predictions(stances, stance)
         sentiment = probabilities(self.sentiment.model_, matrix)
-        return to_predictions(
-            list(self.stance.classes_), stance, list(self.sentiment.classes_), sentiment
-        )
+        sentiments = self.card.sentiments
+        sentiment = sentiment[:, [list(self.sentiment.classes_).index(s) for s in sentiments]]
+        return to_predictions(stances, stance, sentiments, sentiment)
 
     def save_pretrained(self, folder: str | Path) -> None:
         """Write model.json and the fitted parts as baseline.skops into `folder`."""
