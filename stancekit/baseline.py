@@ -20,11 +20,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
+from threadpoolctl import threadpool_limits
 
 from stancekit.errors import ModelError
 from stancekit.models import (
     ModelCard,
     card_for,
+    free_cores,
     prediction_inputs,
     read_card,
     to_predictions,
@@ -237,6 +239,11 @@ class BaselineModel:
         cls, claims: Sequence[LabeledClaim], mask: bool = False, **params: Any
     ) -> BaselineModel:
         """Train on labeled claims; `mask` hides each claim's own speaker's name first."""
+        with threadpool_limits(free_cores()):
+            return cls._fit(claims, mask, params)
+
+    @classmethod
+    def _fit(cls, claims: Sequence[LabeledClaim], mask: bool, params: dict) -> BaselineModel:
         stance = BaselineClassifier(**params)
         card = card_for("baseline", claims, mask, settings=stance.get_params())
         texts = training_texts(claims, mask)

@@ -9,9 +9,7 @@ tokenizer is saved beside it.
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
-import os
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -36,6 +34,7 @@ from stancekit.errors import ModelError
 from stancekit.models import (
     ModelCard,
     card_for,
+    free_cores,
     prediction_inputs,
     read_card,
     sha256_file,
@@ -153,22 +152,9 @@ def resolve_base_model(base_model: str | None) -> tuple[str, str, str | None]:
     return base_model, base_model, sha256_file(weights) if weights else None
 
 
-@functools.cache
-def torch_threads() -> int:
-    """Threads for torch: the cores this process may use that other processes leave free.
-
-    Judged once, from the load average when first asked. OpenMP threads that outnumber
-    the free cores wait on each other: on a busy 2-core machine, two threads ran a
-    training step four times slower than one.
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    return max(1, min(cores or 1, round((cores or 1) - busy)))
-
-
 def _use_torch_threads() -> None:
-    if torch.get_num_threads() != torch_threads():
-        torch.set_num_threads(torch_threads())
+    if torch.get_num_threads() != free_cores():
+        torch.set_num_threads(free_cores())
 
 
 def _freeze_bottom(encoder: PreTrainedModel, layers: int) -> None:
