@@ -54,7 +54,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    help="encoder to fine-tune: a local folder or Hugging Face id "
                    "(default: the bundled all-MiniLM-L6-v2)")
     p.add_argument("--epochs", type=_positive_int, default=None,
-                   help="fine-tuning epochs (default: about 60 steps, at most 10 epochs)")
+                   help="fine-tuning epochs (default: about 80 steps, at most 12 epochs)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     p.add_argument("--folds", type=_positive_int, default=5,
                    help="cross-validation folds, at most one per article (default: %(default)s)")

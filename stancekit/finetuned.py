@@ -169,9 +169,9 @@ def _freeze_bottom(encoder: PreTrainedModel, layers: int) -> None:
         layer.requires_grad_(False)
 
 
-def auto_epochs(n_claims: int, batch_size: int, steps: int = 60) -> int:
-    """Enough epochs for about `steps` optimizer steps (at most 10; one for large sets)."""
-    return min(10, math.ceil(steps / max(1, math.ceil(n_claims / batch_size))))
+def auto_epochs(n_claims: int, batch_size: int, steps: int = 80) -> int:
+    """Enough epochs for about `steps` optimizer steps (at most 12; one for large sets)."""
+    return min(12, math.ceil(steps / max(1, math.ceil(n_claims / batch_size))))
 
 
 def _class_weights(indices: list[int], n_classes: int) -> torch.Tensor:
@@ -208,7 +208,7 @@ class FineTunedModel:
         base_model: str | None = None,
         epochs: int | None = None,
         seed: int = 0,
-        lr: float = 5e-5,
+        lr: float = 1e-4,
         head_lr: float = 1e-3,
         frozen_layers: int = 3,
         batch_size: int = 16,
