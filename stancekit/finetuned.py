@@ -223,9 +223,15 @@ class FineTunedModel:
         """
         name, location, sha = resolve_base_model(base_model)
         epochs = epochs or auto_epochs(len(claims), batch_size)
-        settings = {"epochs": epochs, "seed": seed, "lr": lr, "head_lr": head_lr}
-        settings |= {"batch_size": batch_size, "max_length": max_length}
-        settings["frozen_layers"] = frozen_layers
+        settings = {
+            "epochs": epochs,
+            "seed": seed,
+            "lr": lr,
+            "head_lr": head_lr,
+            "frozen_layers": frozen_layers,
+            "batch_size": batch_size,
+            "max_length": max_length,
+        }
         card = card_for(
             "finetuned", claims, mask, base_model=name, base_model_sha256=sha, settings=settings
         )
@@ -296,7 +302,7 @@ class FineTunedModel:
         net.eval()
 
     def _encode(self, texts: Sequence[str], targets: Sequence[str]) -> list[list[int]]:
-        """Token ids of each (claim, target) pair, truncating the claim first, unpadded."""
+        """Token ids of each (claim, target) pair, unpadded; the longer side is cut first."""
         out = self.tokenizer(
             list(texts),
             list(targets),
