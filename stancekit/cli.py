@@ -121,6 +121,9 @@ def _add_score(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ray-address", default=None, metavar="ADDRESS",
                    help="Ray cluster to join with --engine ray (default: RAY_ADDRESS, "
                    "else a new local cluster)")
+    p.add_argument("--int8", action="store_true",
+                   help="run a fine-tuned model with int8 weights: faster on CPU, accuracy "
+                   "in benchmarks/RESULTS.md")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
     p.set_defaults(run=_run_score)
 
@@ -136,7 +139,7 @@ def _run_score(args: argparse.Namespace) -> int:
         from stancekit.ray_engine import connect
 
         connect(args.ray_address)
-    model = resolve_model(args.model)
+    model = resolve_model(args.model, quantize=args.int8)
     aliases = None
     if args.aliases is not None:
         from stancekit.extraction import AliasTable

@@ -37,7 +37,7 @@ def load_labels(paths: str | Path | Sequence[str | Path]) -> list[LabeledClaim]:
     Raises LabelError naming file, line and field for the first bad record.
     """
     labels: list[LabeledClaim] = []
-    for path in _label_files(paths):
+    for path in label_files(paths):
         if path.suffix.lower() == ".csv":
             labels.extend(_read_csv(path))
         else:
@@ -50,7 +50,8 @@ def group_ids(labels: Sequence[LabeledClaim]) -> list[str]:
     return [label.article for label in labels]
 
 
-def _label_files(paths: str | Path | Sequence[str | Path]) -> list[Path]:
+def label_files(paths: str | Path | Sequence[str | Path]) -> list[Path]:
+    """The label files named by `paths` (files, or folders of .jsonl/.csv files), in order."""
     items = [paths] if isinstance(paths, str | Path) else list(paths)
     files: list[Path] = []
     for item in items:

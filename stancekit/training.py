@@ -198,9 +198,9 @@ class TrainReport:
 
 def labels_sha256(paths: Sequence[str | Path]) -> dict[str, str]:
     """sha256 of each label file that `load_labels(paths)` reads, by path."""
-    from stancekit.labels import _label_files
+    from stancekit.labels import label_files
 
-    return {str(p): sha256_file(p) for p in _label_files(list(paths))} if paths else {}
+    return {str(p): sha256_file(p) for p in label_files(list(paths))} if paths else {}
 
 
 def train(
