@@ -132,10 +132,12 @@ def bundled_model_path() -> str:
 def resolve_base_model(base_model: str | None) -> tuple[str, str, str | None]:
     """(name to record, path or id to load, sha256 of its weights) for a base model.
 
-    The bundled encoder must match its upstream sha256, else ModelError. A user-chosen
-    local folder or hub id is not checked, only its weights' sha256 recorded when found.
+    None, or the bundled encoder's own hub id (as model cards record it), means the bundled
+    encoder, loaded from its package without the hub; it must match its upstream sha256,
+    else ModelError. A user-chosen local folder or hub id is not checked, only its weights'
+    sha256 recorded when found.
     """
-    if base_model is None:
+    if base_model is None or base_model == BUNDLED_MODEL:
         path = bundled_model_path()
         weights = Path(path) / WEIGHTS_FILE
         sha = sha256_file(weights) if weights.is_file() else None

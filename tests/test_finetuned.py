@@ -105,6 +105,12 @@ def test_bundled_model_with_wrong_sha256_is_refused(tmp_path, monkeypatch) -> No
         FineTunedModel.fit(make_claims(), **FAST)
 
 
+def test_the_bundled_models_hub_id_resolves_offline_to_the_package() -> None:
+    name, location, sha = finetuned.resolve_base_model(finetuned.BUNDLED_MODEL)
+    assert (name, location, sha) == (finetuned.BUNDLED_MODEL, finetuned.bundled_model_path(),
+                                     BUNDLED_SHA256)
+
+
 def test_missing_weights_is_a_model_error(model: FineTunedModel, tmp_path) -> None:
     model.save_pretrained(tmp_path)
     (tmp_path / "model.safetensors").unlink()
