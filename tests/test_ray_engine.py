@@ -13,7 +13,6 @@ import stancekit
 from stancekit.baseline import BaselineModel
 from stancekit.cli import main
 from stancekit.errors import StancekitError
-from stancekit.labels import load_labels
 from stancekit.records import Article
 from stancekit.scoring import (
     CLAIMS_FILE,
@@ -37,13 +36,6 @@ def cluster():
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("model") / "baseline"
-    BaselineModel.fit(load_labels(ROOT / "labels" / "claims.jsonl")).save_pretrained(folder)
-    return folder
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,7 @@ import pandas as pd
 import pytest
 
 import stancekit
-from stancekit.baseline import BaselineModel
 from stancekit.cli import main
-from stancekit.labels import load_labels
 from stancekit.records import Article
 from stancekit.scoring import (
     CLAIMS_FILE,
@@ -26,14 +24,6 @@ from stancekit.scoring import (
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory) -> Path:
-    """A baseline trained on the shipped labels (seconds), saved like `train` saves it."""
-    folder = tmp_path_factory.mktemp("model") / "baseline"
-    BaselineModel.fit(load_labels(ROOT / "labels" / "claims.jsonl")).save_pretrained(folder)
-    return folder
 
 
 @pytest.fixture(scope="module")
