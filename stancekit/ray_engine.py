@@ -30,7 +30,6 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from stancekit.errors import InputError, StancekitError
-from stancekit.outputs import flat_claim, speaker_rows
 from stancekit.reading import (
     ARTICLE_SUFFIXES,
     METADATA_SIDECAR,
@@ -47,6 +46,7 @@ from stancekit.scoring import (
     ScoreResult,
     _classify,
     _extract_resilient,
+    article_error_record,
     finish_run,
     resolve_model,
 )
@@ -206,8 +206,7 @@ def _table(rows: list[dict[str, Any]], columns: Iterable[str]) -> pa.Table:
 
 
 def _error(article_id: str, stage: str, err: Exception) -> str:
-    return json.dumps({"article": article_id, "stage": stage,
-                       "error": f"{type(err).__name__}: {err}".splitlines()[0]})
+    return json.dumps(article_error_record(article_id, stage, err))
 
 
 class _Extractor:
@@ -396,10 +395,7 @@ def score(
     address: str | None = None,
 ) -> ScoreResult:
     """`scoring.score` on Ray: claims and speakers in memory, in input order."""
-    import pandas as pd
     import ray
-
-    from stancekit.aggregation import PositionAggregator
 
     connect(address)
     model = resolve_model(model)
@@ -412,19 +408,14 @@ def score(
     else:
         dataset = ray.data.from_arrow(_table(_article_rows(articles), ARTICLE_FIELDS))
         errors = []
-    aggregator = PositionAggregator()
-    scored: list[ScoredClaim] = []
-    n_articles = 0
-    for kind, value in _results(_ordered(scored_dataset(dataset, model, target, aliases,
-                                                        batch_size, workers))):
-        if kind == "error":
-            errors.append(value)
-        elif kind == "article":
-            n_articles += 1
-            for claim in value[1]:
-                aggregator.add(claim)
-                scored.append(claim)
-    positions = aggregator.positions()
-    claims_frame = pd.DataFrame([flat_claim(s.to_record()) for s in scored])
-    return ScoreResult(claims_frame, pd.DataFrame(speaker_rows(positions)), errors, positions,
-                       scored, target, n_articles)
+    results = _results(_ordered(scored_dataset(dataset, model, target, aliases, batch_size,
+                                                workers)))
+
+    def articles_only() -> Iterator[tuple[str, list[ScoredClaim]]]:
+        for kind, value in results:
+            if kind == "error":
+                errors.append(value)
+            elif kind == "article":
+                yield value
+
+    return ScoreResult.collect(articles_only(), errors, target)

@@ -139,6 +139,17 @@ def _extract_resilient(articles: Iterable[Article], aliases: Any, workers: int,
                 yield article, claims
 
 
+def input_error_record(err: InputError) -> dict[str, Any]:
+    """The errors.jsonl record of a bad input file or line."""
+    return {"source": err.path, "line": err.line, "error": err.reason}
+
+
+def article_error_record(article_id: str, stage: str, err: Exception) -> dict[str, Any]:
+    """The errors.jsonl record of an article whose extraction or classification failed."""
+    return {"article": article_id, "stage": stage,
+            "error": f"{type(err).__name__}: {err}".splitlines()[0]}
+
+
 def _raise(article: Article, stage: str, err: Exception) -> None:
     raise StancekitError(f"article {article.id}: {stage} failed: {err}") from err
 
@@ -200,11 +211,10 @@ class RunJournal:
         self._errors.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def input_error(self, err: InputError) -> None:
-        self.error({"source": err.path, "line": err.line, "error": err.reason})
+        self.error(input_error_record(err))
 
     def article_error(self, article: Article, stage: str, err: Exception) -> None:
-        self.error({"article": article.id, "stage": stage,
-                    "error": f"{type(err).__name__}: {err}".splitlines()[0]})
+        self.error(article_error_record(article.id, stage, err))
 
     def close(self) -> None:
         self.flush()
@@ -347,6 +357,25 @@ class ScoreResult:
     target: str
     n_articles: int
 
+    @classmethod
+    def collect(cls, results: Iterable[tuple[Any, list[ScoredClaim]]],
+                errors: list[dict[str, Any]], target: str) -> ScoreResult:
+        """A result from (article, scored claims) pairs, aggregating speakers as they come."""
+        import pandas as pd
+
+        aggregator = PositionAggregator()
+        scored: list[ScoredClaim] = []
+        n_articles = 0
+        for _, article_scored in results:
+            n_articles += 1
+            for claim in article_scored:
+                aggregator.add(claim)
+                scored.append(claim)
+        positions = aggregator.positions()
+        return cls(pd.DataFrame([flat_claim(s.to_record()) for s in scored]),
+                   pd.DataFrame(speaker_rows(positions)), errors, positions, scored, target,
+                   n_articles)
+
     def to_html(self) -> str:
         """The self-contained HTML report of this result."""
         by_id = {s.claim.id: s for s in self.scored}
@@ -369,8 +398,6 @@ def score(
     Bad inputs and failed articles are collected in `errors`, not raised. `engine="ray"`
     runs on a Ray cluster (see stancekit.ray_engine).
     """
-    import pandas as pd
-
     if engine != "local":
         return _engine(engine).score(articles, model, target, aliases, batch_size, workers)
     model = resolve_model(model)
@@ -379,22 +406,11 @@ def score(
     if isinstance(articles, (str, Path)) or (
         isinstance(articles, list) and articles and not isinstance(articles[0], Article)
     ):
-        articles = read_articles(articles, on_error=lambda e: errors.append(
-            {"source": e.path, "line": e.line, "error": e.reason}))
+        articles = read_articles(articles,
+                                 on_error=lambda e: errors.append(input_error_record(e)))
 
     def on_error(article: Article, stage: str, err: Exception) -> None:
-        errors.append({"article": article.id, "stage": stage, "error": str(err)})
+        errors.append(article_error_record(article.id, stage, err))
 
-    aggregator = PositionAggregator()
-    scored: list[ScoredClaim] = []
-    n_articles = 0
-    for _, article_scored in score_articles(articles, model, target, aliases, batch_size,
-                                            workers, on_error):
-        n_articles += 1
-        for claim in article_scored:
-            aggregator.add(claim)
-            scored.append(claim)
-    positions = aggregator.positions()
-    claims_frame = pd.DataFrame([flat_claim(s.to_record()) for s in scored])
-    speakers_frame = pd.DataFrame(speaker_rows(positions))
-    return ScoreResult(claims_frame, speakers_frame, errors, positions, scored, target, n_articles)
+    results = score_articles(articles, model, target, aliases, batch_size, workers, on_error)
+    return ScoreResult.collect(results, errors, target)
