@@ -1,12 +1,12 @@
-"""What the accuracy and speed benchmarks share: the machine line, a RESULTS.md section, labels.
+"""What the benchmarks share: the machine line, a RESULTS.md section, paths, a test corpus.
 
-Imported by benchmarks/accuracy.py and benchmarks/speed.py (run as scripts, so this folder
-is on sys.path).
+Imported by the scripts in benchmarks/ (run as scripts, so this folder is on sys.path).
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import platform
 import re
@@ -54,6 +54,18 @@ def write_section(heading: str, text: str, path: Path = RESULTS) -> None:
         new = old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
     path.write_text(new, encoding="utf-8")
     print(f"wrote section {heading!r} of {path}")
+
+
+def write_corpus(path: Path, n: int) -> None:
+    """`n` articles as JSONL: the seeds over and over, each copy with a new id."""
+    from stancekit.reading import read_articles
+
+    seeds = list(read_articles([SEEDS]))
+    with path.open("w", encoding="utf-8") as handle:
+        for i in range(n):
+            record = seeds[i % len(seeds)].to_dict()
+            record["id"] = f"{record['id']}-{i // len(seeds)}"
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def cell(mean: float, std: float, pooled: float | None = None) -> str:

@@ -14,12 +14,12 @@ import argparse
 import datetime
 import os
 import platform
-import re
 import sys
 import time
 from pathlib import Path
 
 import spacy
+from common import write_section
 
 from stancekit.evaluation import extraction_scores, normalise_speaker
 from stancekit.extraction import AliasTable, extract_many, load_nlp
@@ -91,15 +91,6 @@ def section(rows: list[tuple[str, dict, float, int, list[str]]], n_articles: int
     return "\n".join(lines)
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replace the "## Extraction" section of `path` (or add it), keeping the rest."""
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    new = pattern.sub(lambda _: text + "\n", old) if pattern.search(old) else (
-        old.rstrip("\n") + "\n\n" + text)
-    path.write_text(new, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--labels", default=ROOT / "labels" / "claims.jsonl", type=Path)
@@ -123,8 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(misses))
     text = section(rows, len(articles), environment(nlp))
     if not args.no_write:
-        write_section(args.results, text)
-        print(f"wrote {args.results}")
+        write_section(SECTION, text, args.results)
     return 0
 
 

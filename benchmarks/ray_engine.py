@@ -15,7 +15,6 @@ import datetime as dt
 import json
 import os
 import platform
-import re
 import sys
 import tempfile
 import threading
@@ -24,25 +23,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from common import write_corpus, write_section
+
 from stancekit import __version__
 from stancekit.baseline import BaselineModel
 from stancekit.labels import load_labels
-from stancekit.reading import read_articles
 from stancekit.scoring import CLAIMS_FILE, score_to_dir
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## Ray engine"
-
-
-def write_corpus(path: Path, n: int) -> None:
-    """`n` articles: the seeds over and over, each copy with a new id."""
-    seeds = list(read_articles([ROOT / "seeds"]))
-    with path.open("w", encoding="utf-8") as handle:
-        for i in range(n):
-            record = seeds[i % len(seeds)].to_dict()
-            record["id"] = f"{record['id']}-{i // len(seeds)}"
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def process_cpu() -> dict[int, float]:
@@ -153,14 +142,6 @@ def section(rows: list[dict[str, Any]], n: int) -> str:
     return "\n".join(lines)
 
 
-def replace_section(text: str, new: str) -> str:
-    """`text` with its "## Ray engine" section replaced by `new` (appended if absent)."""
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(text):
-        return pattern.sub(lambda _: new + "\n", text, count=1).rstrip("\n") + "\n"
-    return text.rstrip("\n") + "\n\n" + new
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1000)
@@ -185,8 +166,7 @@ def main() -> None:
                 [corpus], out=o, model=model, progress=False, workers=w, engine="ray"),
                 local, out))
         ray.shutdown()
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
-    RESULTS.write_text(replace_section(text, section(rows, args.articles)), encoding="utf-8")
+    write_section(SECTION, section(rows, args.articles))
     print(section(rows, args.articles))
 
 

@@ -19,7 +19,6 @@ Prints the tables and writes the section "## Speed" of benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -32,7 +31,7 @@ from typing import Any
 
 import torch
 from accuracy import model_predict, vader
-from common import LABELS, SEEDS, environment, write_section
+from common import LABELS, SEEDS, environment, write_corpus, write_section
 from transformers import AutoModel, AutoTokenizer
 
 from stancekit.extraction import extract_many, load_nlp
@@ -105,16 +104,6 @@ def throughput(methods: dict[str, Timed], claims: list[LabeledClaim],
         print(f"round {k + 1}/{rounds}: " + ", ".join(
             f"{name} {len(claims) / times[name][-1]:,.0f}/s" for name in methods), flush=True)
     return {name: len(claims) / statistics.median(t) for name, t in times.items()}
-
-
-def write_corpus(path: Path, n: int) -> None:
-    """`n` articles as JSONL: the seeds over and over, each copy with a new id."""
-    seeds = list(read_articles([SEEDS]))
-    with path.open("w", encoding="utf-8") as handle:
-        for i in range(n):
-            record = seeds[i % len(seeds)].to_dict()
-            record["id"] = f"{record['id']}-{i // len(seeds)}"
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def score_run(corpus: Path, model: Path, out: Path) -> dict[str, float]:
