@@ -9,7 +9,7 @@ import pytest
 from stancekit.cli import main
 from stancekit.errors import InputError, StancekitError
 from stancekit.evaluation import extraction_scores, normalise_speaker
-from stancekit.extraction import (
+from stancekit.extraction.attribution import (
     AliasTable,
     _plan,
     canonical_name,
