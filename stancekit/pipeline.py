@@ -59,9 +59,18 @@ class Pipeline:
 
     def extract(self, articles: Iterable[Article], on_error: ErrorHandler
                 ) -> Iterator[Extracted]:
-        """Each article with its claims; an article that fails or gives no claims goes to
-        `on_error` instead."""
-        for article, claims in _extract_resilient(articles, self.aliases, self.workers, on_error):
+        """Each article with its claims; an article that is not English, fails, or gives no
+        claims goes to `on_error` instead."""
+
+        def english(articles: Iterable[Article]) -> Iterator[Article]:
+            for article in articles:
+                if is_english_script(article.text):
+                    yield article
+                else:
+                    on_error(ArticleError(article.id, "extract", "no claims: not English"))
+
+        for article, claims in _extract_resilient(english(articles), self.aliases, self.workers,
+                                                  on_error):
             if claims:
                 yield article, claims
             else:
@@ -101,12 +110,18 @@ def no_claims_reason(text: str) -> str:
     if len(HTML_TAG.findall(text)) >= MIN_HTML_TAGS:
         return ("no claims: looks like HTML (save the page as .html to have its article "
                 "text extracted)")
-    letters = [ch for ch in text if ch.isalpha()]
-    if letters and sum(ch.isascii() for ch in letters) / len(letters) < MIN_LATIN_SHARE:
+    if not is_english_script(text):
         return "no claims: not English"
     if not SENTENCE_END.search(text):
         return "no claims: no sentence-final punctuation"
     return "no claims: no sentence with a claim found"
+
+
+def is_english_script(text: str) -> bool:
+    """False for a text mostly in another script than the Latin one (Chinese, Korean, ...),
+    which the English pipeline cannot read."""
+    letters = [ch for ch in text if ch.isalpha()]
+    return not letters or sum(ch.isascii() for ch in letters) / len(letters) >= MIN_LATIN_SHARE
 
 
 def _extract_resilient(articles: Iterable[Article], aliases: Any, workers: int,
