@@ -59,22 +59,34 @@ class Pipeline:
 
     def extract(self, articles: Iterable[Article], on_error: ErrorHandler
                 ) -> Iterator[Extracted]:
-        """Each article with its claims; an article that is not English, fails, or gives no
-        claims goes to `on_error` instead."""
+        """Each article with its claims, in input order; an article that is not English,
+        fails, or gives no claims goes to `on_error` instead, in its turn."""
+        arrived: deque[tuple[Article, bool]] = deque()  # (article, sent to extraction)
 
         def english(articles: Iterable[Article]) -> Iterator[Article]:
             for article in articles:
-                if is_english_script(article.text):
+                readable = is_english_script(article.text)
+                arrived.append((article, readable))
+                if readable:
                     yield article
-                else:
+
+        def report_not_english(until: str | None) -> None:
+            """Report the articles left out before the article `until` (None: all)."""
+            while arrived and arrived[0][0].id != until:
+                article, readable = arrived.popleft()
+                if not readable:
                     on_error(ArticleError(article.id, "extract", "no claims: not English"))
 
         for article, claims in _extract_resilient(english(articles), self.aliases, self.workers,
                                                   on_error):
+            report_not_english(article.id)
+            if arrived:
+                arrived.popleft()
             if claims:
                 yield article, claims
             else:
                 on_error(ArticleError(article.id, "extract", no_claims_reason(article.text)))
+        report_not_english(None)
 
     def classify(self, batch: Sequence[Extracted], on_error: ErrorHandler) -> Iterator[Scored]:
         """The batch's articles with their scored claims; when the batch fails, its articles

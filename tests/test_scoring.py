@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -11,19 +12,27 @@ import pandas as pd
 import pytest
 
 import stancekit
-from stancekit.cli import main
+from stancekit.cli import build_parser, main
+from stancekit.errors import StancekitError
 from stancekit.records import Article
 from stancekit.scoring import (
     CLAIMS_FILE,
     ERRORS_FILE,
     PROGRESS_FILE,
     REPORT_FILE,
+    RUN_FILE,
     SPEAKERS_FILE,
+    TargetWarning,
     score_to_dir,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+HOSTILE = Path(__file__).resolve().parent / "hostile"
+SEED = SEEDS / "000_af8883575200ef36.txt"
+OTHER_SEED = SEEDS / "003_e615dc0fe0dc4b8e.txt"
+GOOD = ("Harbour deal stalls\n\nThe harbour talks stalled on Monday after three weeks of "
+        "meetings.\n\nThe mayor, Tom Reyes, said the plan would bring new trade to the city.\n")
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +128,158 @@ def test_cli_score_without_a_model_says_so(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["score", str(SEEDS)]) == 1
     assert "no trained model" in capsys.readouterr().err
+
+
+def test_no_claims_are_reported_per_article_with_the_likely_reason(model_dir):
+    articles = [
+        Article(id="markup", text="<html><body><div class='nav'><a href='/'>Home</a></div>"
+                "<div><span>Harbour deal</span></div></body></html>"),
+        Article(id="hangul", text="항구 협상이 월요일에 교착 상태에 빠졌다. 시장은 이 계획이 "
+                "도시에 새로운 무역을 가져올 것이라고 말했다."),
+        Article(id="flat", text="Harbour talks stall on Monday\nThe mayor says the plan brings "
+                "new trade to the city\nA vote follows next week"),
+        Article(id="good", text=GOOD),
+    ]
+    result = stancekit.score(articles, model=model_dir)
+    assert [(e["article"], e["stage"], e["error"].split(" (")[0]) for e in result.errors] == [
+        ("markup", "extract", "no claims: looks like HTML"),
+        ("hangul", "extract", "no claims: not English"),
+        ("flat", "extract", "no claims: no sentence-final punctuation"),
+    ]
+    assert set(result.claims["article"]) == {"good"} and result.n_articles == 1
+
+
+def test_score_of_nothing_exits_1_and_keeps_the_previous_results(model_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["score", str(SEED), "--model", str(model_dir), "--out", str(out),
+                 "--quiet"]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert main(["score", str(tmp_path / "nonexistent"), "--model", str(model_dir), "--out",
+                 str(out), "--overwrite", "--quiet"]) == 1
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    err = capsys.readouterr().err
+    assert "nonexistent: no such file or folder" in err and "no article was scored" in err
+
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"Title\n\xff\xfe\n")
+    assert main(["score", str(bad), "--model", str(model_dir), "--out", str(tmp_path / "new"),
+                 "--quiet"]) == 1
+    assert "no article was scored (1 errors" in capsys.readouterr().err
+    assert [p.name for p in (tmp_path / "new").iterdir()] == [ERRORS_FILE]
+
+
+def test_another_runs_folder_is_refused_without_overwrite_or_resume(model_dir, tmp_path):
+    out = tmp_path / "out"
+    score_to_dir([SEED], out=out, model=model_dir, fmt="csv", progress=False)
+    with pytest.raises(StancekitError, match="holds the results of another run: pass "
+                                             "--overwrite to replace them or --resume"):
+        score_to_dir([OTHER_SEED], out=out, model=model_dir, progress=False)
+    assert {c["article"] for c in read_lines(out / CLAIMS_FILE)} == {SEED.stem}
+
+    score_to_dir([OTHER_SEED], out=out, model=model_dir, progress=False, overwrite=True)
+    assert {c["article"] for c in read_lines(out / CLAIMS_FILE)} == {OTHER_SEED.stem}
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [CLAIMS_FILE, ERRORS_FILE, PROGRESS_FILE, REPORT_FILE, RUN_FILE, SPEAKERS_FILE])
+
+
+def test_resume_refuses_another_model_target_or_settings(model_dir, tmp_path):
+    out = tmp_path / "out"
+    score_to_dir([SEED], out=out, model=model_dir, progress=False)
+    run = json.loads((out / RUN_FILE).read_text(encoding="utf-8"))
+    card = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
+    assert run["model"] == str(model_dir) and len(run["model_sha256"]) == 64
+    assert run["target"] == card["default_target"] and run["settings"]["int8"] is False
+
+    with pytest.warns(TargetWarning), pytest.raises(StancekitError, match="cannot resume"):
+        score_to_dir([SEED], out=out, model=model_dir, target="carbon tax", resume=True,
+                     progress=False)
+    retrained = tmp_path / "retrained"
+    shutil.copytree(model_dir, retrained)
+    (retrained / "model.json").write_text(json.dumps({**card, "n_labels": 1}), encoding="utf-8")
+    with pytest.raises(StancekitError, match="cannot resume .* model_sha256"):
+        score_to_dir([SEED], out=out, model=retrained, resume=True, progress=False)
+    from stancekit.extraction import AliasTable
+
+    with pytest.raises(StancekitError, match="cannot resume .* settings"):
+        score_to_dir([SEED], out=out, model=model_dir, resume=True, progress=False,
+                     aliases=AliasTable.from_jsonl(ROOT / "labels" / "speakers.jsonl"))
+    score_to_dir([SEED], out=out, model=model_dir, resume=True, progress=False)
+
+
+def test_an_untrained_target_is_warned_and_an_empty_one_rejected(model_dir, tmp_path, capsys):
+    articles = [Article(id="good", text=GOOD)]
+    with pytest.warns(TargetWarning, match="not trained on the target 'carbon tax'.*not a "
+                                           "measured stance toward this one"):
+        stancekit.score(articles, model=model_dir, target="carbon tax")
+    with pytest.raises(StancekitError, match="the target is empty"):
+        stancekit.score(articles, model=model_dir, target=" ")
+    assert main(["score", str(SEED), "--model", str(model_dir), "--out", str(tmp_path / "a"),
+                 "--target", "carbon tax", "--quiet"]) == 0
+    assert "stancekit score: the model was not trained on the target 'carbon tax'" in \
+        capsys.readouterr().err
+    assert main(["score", str(SEED), "--model", str(model_dir), "--out", str(tmp_path / "b"),
+                 "--target", ""]) == 1
+    assert "the target is empty" in capsys.readouterr().err
+
+
+def test_cli_score_names_its_model_the_count_column_and_the_report(model_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["score", str(SEED), "--model", str(model_dir), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "with a stance" in captured.out
+    last = captured.err.strip().splitlines()[-1]
+    assert f"with model {model_dir}" in last and last.endswith(f"report: {out / REPORT_FILE}")
+
+
+def test_readme_score_synopsis_lists_every_option_and_progress_jsonl():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### `score`", 1)[1].split("\n### ", 1)[0]
+    synopsis = section.split("```", 2)[1]
+    score = build_parser()._subparsers._group_actions[0].choices["score"]
+    options = [max(a.option_strings, key=len) for a in score._actions
+               if a.option_strings and a.dest != "help"]
+    assert [o for o in options if o not in synopsis] == []
+    assert "`progress.jsonl`" in section and "`run.json`" in section
+
+
+def test_hostile_inputs_each_get_one_clear_error_and_good_articles_are_scored(
+        model_dir, tmp_path, monkeypatch, capsys):
+    corpus = tmp_path / "hostile"
+    shutil.copytree(HOSTILE, corpus)
+    locked = corpus / "unreadable"
+    locked.mkdir()
+    (locked / "hidden.txt").write_text(GOOD, encoding="utf-8")
+    real_scandir = os.scandir
+
+    def scandir(path="."):  # the folder's permissions as a non-root user sees them
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    out = tmp_path / "out"
+    code = main(["score", str(corpus), "--model", str(model_dir), "--out", str(out), "--quiet"])
+
+    assert code == 0
+    expected = {  # input (file name, folder name or article id) -> its one error
+        "binary.jsonl": "binary data, not a text file",
+        "binary.txt": "binary data, not a text file",
+        "chinese": "no claims: not English",
+        "empty.txt": "empty file",
+        "korean": "no claims: not English",
+        "latin1.txt": "not UTF-8 text",
+        "malformed.csv": "no 'text' column in the header",
+        "malformed.jsonl": "malformed JSON",
+        "markup": "no claims: looks like HTML",
+        "no-punctuation": "no claims: no sentence-final punctuation",
+        "unreadable": "cannot read folder: Permission denied",
+    }
+    errors = read_lines(out / ERRORS_FILE)
+    found = {e.get("article") or Path(e["source"]).name: e["error"] for e in errors}
+    assert len(errors) == len(found) == len(expected)
+    assert {key: found[key][:len(reason)] for key, reason in expected.items()} == expected
+    assert {c["article"] for c in read_lines(out / CLAIMS_FILE)} == {
+        "good", "good-record", "ok-line", "huge-notes", "after-huge", "page"}
+    err = capsys.readouterr().err.splitlines()
+    assert len([line for line in err if line.startswith("stancekit score: skipped")]) == \
+        len(expected)
