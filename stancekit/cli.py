@@ -125,6 +125,7 @@ def _add_score(sub: argparse._SubParsersAction) -> None:
                    help="run a fine-tuned model with int8 weights: faster on CPU, accuracy "
                    "in benchmarks/RESULTS.md")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+    _add_no_verify(p)
     p.set_defaults(run=_run_score)
 
 
@@ -139,7 +140,7 @@ def _run_score(args: argparse.Namespace) -> int:
         from stancekit.ray_engine import connect
 
         connect(args.ray_address)
-    model = resolve_model(args.model, quantize=args.int8)
+    model = resolve_model(args.model, quantize=args.int8, verify=not args.no_verify)
     aliases = None
     if args.aliases is not None:
         from stancekit.extraction import AliasTable
@@ -155,6 +156,13 @@ def _run_score(args: argparse.Namespace) -> int:
     print(f"scored {summary.n_articles} articles, {summary.n_claims} claims in "
           f"{summary.seconds:.1f}s{errors}; results in {summary.out}/", file=sys.stderr)
     return 0
+
+
+def _add_no_verify(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-verify", action="store_true",
+                   help="load a model whose files differ from the sha256 digests its "
+                   "model.json records (weights you changed on purpose); the other "
+                   "integrity checks still run")
 
 
 def _positive_int(value: str) -> int:
@@ -188,6 +196,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--aliases", type=Path, default=None,
                    help="speaker alias table for extraction (like labels/speakers.jsonl)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    _add_no_verify(p)
     p.set_defaults(run=_run_evaluate)
 
 
@@ -200,7 +209,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
     label_files = args.labels or [Path("labels/claims.jsonl")]
     labels = load_labels(label_files)
-    model = resolve_model(args.model)
+    model = resolve_model(args.model, verify=not args.no_verify)
     cross_validate = args.cv == "yes" or (args.cv == "auto" and trained_on(model, label_files))
     articles = list(read_articles(args.articles)) if args.articles else []
     aliases = None

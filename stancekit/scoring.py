@@ -54,13 +54,14 @@ def default_model_path() -> Path:
                      "run `python -m stancekit train` or pass --model")
 
 
-def resolve_model(model: Any, quantize: bool = False) -> Any:
+def resolve_model(model: Any, quantize: bool = False, verify: bool = True) -> Any:
     """A loaded model from a model object, a folder path, or None (the default folder);
-    `quantize` loads a fine-tuned model with int8 weights (see `stancekit.models.load`)."""
+    `quantize` loads a fine-tuned model with int8 weights, `verify` False skips the file
+    digests (see `stancekit.models.load`)."""
     if model is None or isinstance(model, (str, Path)):
         from stancekit.models import load
 
-        return load(model or default_model_path(), quantize=quantize)
+        return load(model or default_model_path(), quantize=quantize, verify=verify)
     return model
 
 
