@@ -9,15 +9,15 @@ import pytest
 from stancekit.cli import main
 from stancekit.errors import InputError, StancekitError
 from stancekit.evaluation import extraction_scores, normalise_speaker
-from stancekit.extraction.attribution import (
+from stancekit.extraction import (
     AliasTable,
-    _plan,
     canonical_name,
     extract_claims,
     extract_many,
     load_nlp,
     name_key,
 )
+from stancekit.extraction.segment import plan_article
 from stancekit.records import NARRATOR, Article, Claim, LabeledClaim
 
 
@@ -37,7 +37,7 @@ def speakers(article: Article, nlp, aliases: AliasTable | None = None) -> list[s
 
 def sentences(body: str) -> list[str]:
     article = news(body)
-    return [article.text[s.start : s.end] for s in _plan(article).sentences]
+    return [article.text[s.start : s.end] for s in plan_article(article).sentences]
 
 
 # -- segmentation
@@ -64,7 +64,7 @@ def test_furniture_datelines_and_bullets():
         "Paragraph with a list:\n- Exports fell sharply last year.\n"
         "ALSO READ: Another story\n"
         "Disclaimer: Nothing here is advice.\nWe accept no liability for losses.\n"))
-    got = [article.text[s.start : s.end] for s in _plan(article).sentences]
+    got = [article.text[s.start : s.end] for s in plan_article(article).sentences]
     assert got == ["Ministers met on Monday.", "Prices rose again.", "Paragraph with a list:",
                    "Exports fell sharply last year."]
 
