@@ -245,6 +245,7 @@ def _run_extract(args: argparse.Namespace) -> int:
     import json
 
     from stancekit.extraction import AliasTable, extract_many, load_nlp
+    from stancekit.extraction.genre import with_kind
     from stancekit.reading import read_articles, report_to_stderr
 
     bad: list[StancekitError] = []
@@ -258,7 +259,7 @@ def _run_extract(args: argparse.Namespace) -> int:
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
     n_articles = n_claims = 0
     try:
-        articles = read_articles(args.paths, on_error=on_error)
+        articles = map(with_kind, read_articles(args.paths, on_error=on_error))
         for _, claims in extract_many(articles, aliases=aliases, nlp=nlp, n_process=args.workers):
             n_articles += 1
             n_claims += len(claims)

@@ -17,12 +17,15 @@ genre label               headline, header or sign-off names an opinion genre   
                           ("Editorial", "Op-ed", "Commentary", "The writer is")
 headline rhetoric         the headline asks, urges or judges (?, should, why,    opinion
                           "it's time", "mistake")
-first person              share of sentences with I / we / our outside quotes    opinion
-second person             share of sentences with you / your outside quotes      opinion
-obligation modals         share of unattributed sentences with must / should /   opinion
-                          ought to / need to
-rhetorical questions      share of sentences that end in an unquoted "?"         opinion
-evaluative                share of unattributed sentences with evaluative words  opinion
+first person              sentences with I / we / our outside quotes (3 = 1.0)   opinion
+second person             sentences with you / your outside quotes (3 = 1.0)     opinion
+obligation modals         share of sentences, unattributed, with must / should   opinion
+                          / ought to / need to
+hypotheticals             share of sentences, unattributed, with would / could   opinion
+                          / might (the writer weighing outcomes)
+rhetorical questions      sentences that end in an unquoted "?" (3 = 1.0)        opinion
+evaluative                share of sentences, unattributed, with evaluative      opinion
+                          words ("arguably", "dangerous", "mistake", "vital")
 attribution               share of sentences that attribute ("said", "according  news
                           to", a quotation)
 dateline                  the body opens with a wire dateline                    news
@@ -42,7 +45,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 
-from stancekit.labels import furniture_lines
+from stancekit.extraction.segment import Plan, Sentence, plan_article
 from stancekit.records import Article
 
 OPINION, NEWS = "opinion", "news"
@@ -52,10 +55,11 @@ OPINION, NEWS = "opinion", "news"
 FEATURES: tuple[tuple[str, float], ...] = (
     ("genre label", 5.0),
     ("headline rhetoric", 1.0),
-    ("first person", 5.0),
-    ("second person", 3.0),
+    ("first person", 2.5),
+    ("second person", 1.5),
     ("obligation modals", 4.0),
-    ("rhetorical questions", 6.0),
+    ("hypotheticals", 2.0),
+    ("rhetorical questions", 2.0),
     ("evaluative", 3.0),
     ("attribution", -5.0),
     ("dateline", -2.0),
@@ -88,6 +92,7 @@ _ATTRIBUTION = re.compile(
     r"|urged|stressed|warned|claimed|argued|explained|insisted|wrote|quoted|confirmed"
     r"|emphasized|emphasised|pointed out|expressed|reiterated|testified|tweeted|commented"
     r"|remarked|declared)\b")
+_HYPOTHETICAL = re.compile(r"\b(?:would|could|might)\b", re.IGNORECASE)
 _WEEKDAY = re.compile(r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
 _EVALUATIVE = re.compile(
     r"\b(?:arguably|clearly|obviously|surely|certainly|undoubtedly|of course|indeed|in fact"
@@ -102,13 +107,7 @@ _EVALUATIVE = re.compile(
     r"|worth|worthwhile|welcome|regrettable|deplorable|admirable|courageous|cowardly"
     r"|brutal|tragic|tragedy|absurdity|folly|recklessness|nonsensical|preposterous|laughable)\b",
     re.IGNORECASE)
-_QUOTATION = re.compile(r"“[^”\n]*(?:”|$)|\"[^\"\n]*(?:\"|$)", re.MULTILINE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])")
-_CITY, _CAPS = r"[A-Z][\w.'-]*(?:\s[A-Z][\w.'-]*){0,3}", r"[A-Z]{2,}(?:[ .'-]+[A-Z]{2,})*"
-_DATE, _AGENCY = r",\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s*\d{4})?", r"\s*\([^()\n]{1,40}\)"
-_DATELINE = re.compile(
-    rf"^(?:{_CAPS}(?:{_DATE})?(?:{_AGENCY})?\s*[-–—]{{1,2}}|{_CITY}(?:{_DATE})?{_AGENCY}"
-    rf"\s*[-–—.:]|{_CITY}{_DATE}\s*[-–—]{{1,2}})")
+_ENOUGH = 3  # sentences with a mark of the writer (I, you, a question) that settle it
 _MIN_WORDS = 4  # a quotation this long is a report of speech, not scare quotes or a title
 
 
@@ -152,53 +151,67 @@ def with_kind(article: Article) -> Article:
 
 def kind_features(article: Article) -> dict[str, float]:
     """The value of each feature of `FEATURES` for one article."""
-    header, body, sign_off = _parts(article)
-    sentences = [s for line in body for s in _sentences(line)]
+    plan = plan_article(article)
+    sentences = [_read(article.text, s, plan.quotes) for s in plan.sentences]
     n = max(1, len(sentences))
     attributed = [_is_attributed(s) for s in sentences]
     unattributed = [s for s, a in zip(sentences, attributed, strict=True) if not a]
-    m = max(1, len(unattributed))
     title = article.title.strip()
+    header, sign_off = _header_and_tail(article)
     return {
         "genre label": float(bool(_GENRE_LABEL.search(" ".join([title, *header]))
                                   or any(_SIGN_OFF.search(line) for line in sign_off))),
         "headline rhetoric": float(bool(_HEADLINE_RHETORIC.search(title))),
-        "first person": sum(bool(_FIRST_PERSON.search(s.unquoted)) for s in sentences) / n,
-        "second person": sum(bool(_SECOND_PERSON.search(s.unquoted)) for s in sentences) / n,
-        "obligation modals": sum(bool(_OBLIGATION.search(s.unquoted)) for s in unattributed) / m,
-        "rhetorical questions": sum(s.unquoted.rstrip().endswith("?") for s in sentences) / n,
-        "evaluative": sum(bool(_EVALUATIVE.search(s.unquoted)) for s in unattributed) / m,
+        "first person": _saturating(sum(bool(_FIRST_PERSON.search(s.unquoted))
+                                        for s in sentences)),
+        "second person": _saturating(sum(bool(_SECOND_PERSON.search(s.unquoted))
+                                         for s in sentences)),
+        "obligation modals": sum(bool(_OBLIGATION.search(s.unquoted)) for s in unattributed) / n,
+        "hypotheticals": sum(bool(_HYPOTHETICAL.search(s.unquoted)) for s in unattributed) / n,
+        "rhetorical questions": _saturating(sum(s.unquoted.rstrip().endswith("?")
+                                                for s in sentences)),
+        "evaluative": sum(bool(_EVALUATIVE.search(s.unquoted)) for s in unattributed) / n,
         "attribution": sum(attributed) / n,
-        "dateline": float(bool(body and _DATELINE.match(body[0]))),
+        "dateline": float(_opens_with_dateline(article.text, plan)),
         "news-time": sum(bool(_WEEKDAY.search(s.unquoted)) for s in sentences) / n,
         "headline attribution": float(bool(_HEADLINE_ATTRIBUTION.search(title))),
     }
 
 
-def _parts(article: Article) -> tuple[list[str], list[str], list[str]]:
-    """The header lines (before the headline), the body lines and the last lines, where a
-    sign-off ("The writer is ...") would be."""
-    lines = article.text.split("\n")
-    furniture = furniture_lines(article)
+def _saturating(count: int) -> float:
+    """A count of the writer's marks as evidence in [0, 1]: `_ENOUGH` marks are proof
+    whatever the article's length (a long blog post quotes long news excerpts)."""
+    return min(1.0, count / _ENOUGH)
+
+
+def _read(text: str, sentence: Sentence, quotes: tuple[tuple[int, int], ...]) -> _Sentence:
+    """A body sentence with its quotations blanked out."""
+    chars = list(text[sentence.start : sentence.end])
+    for qs, qe in quotes:
+        for i in range(max(qs, sentence.start), min(qe, sentence.end)):
+            chars[i - sentence.start] = " "
+    unquoted = "".join(chars)
+    written = text[sentence.start : sentence.end]
+    return _Sentence(written, unquoted, len(written.split()) - len(unquoted.split()))
+
+
+def _opens_with_dateline(text: str, plan: Plan) -> bool:
+    """Whether segmentation cut a dateline ("SEOUL, Oct. 3 (Yonhap) --") off the first body
+    line: words before the first sentence on its line."""
+    if not plan.sentences:
+        return False
+    first = plan.sentences[0].start
+    before = text[text.rfind("\n", 0, first) + 1 : first]
+    return any(ch.isalpha() for ch in before)
+
+
+def _header_and_tail(article: Article) -> tuple[list[str], list[str]]:
+    """The lines above the headline (section labels) and the last lines, where a sign-off
+    ("The writer is ...") would be."""
+    lines = [line.strip() for line in article.text.split("\n") if line.strip()]
     title = article.title.strip()
-    headline = next((i for i, line in enumerate(lines) if title and line.strip() == title), -1)
-    header = [line.strip() for line in lines[:max(headline, 0)] if line.strip()]
-    body = [line.strip() for i, line in enumerate(lines) if i not in furniture and line.strip()]
-    tail = [line.strip() for line in lines if line.strip()][-3:]
-    return header, body, tail
-
-
-def _sentences(line: str) -> list[_Sentence]:
-    """The sentences of one body line, each with its quotations blanked out."""
-    masked = _QUOTATION.sub(lambda m: " " * len(m.group()), line)
-    cuts = [0, *(m.end() for m in _SENTENCE_END.finditer(masked)), len(line)]
-    sentences = []
-    for start, end in zip(cuts, cuts[1:], strict=False):
-        text, unquoted = line[start:end].strip(), masked[start:end].strip()
-        if text:
-            quoted = len(text.split()) - len(unquoted.split())
-            sentences.append(_Sentence(text, unquoted, quoted))
-    return sentences
+    headline = next((i for i, line in enumerate(lines) if title and line == title), 0)
+    return lines[:headline], lines[-3:]
 
 
 def _is_attributed(sentence: _Sentence) -> bool:
