@@ -91,22 +91,26 @@ def _add_score(sub: argparse._SubParsersAction) -> None:
         description="Read articles, extract claims with their speakers, classify each claim's "
         "stance and sentiment, and score every speaker's position. Results are written as "
         "each batch finishes; bad articles go to errors.jsonl and the run goes on.",
-        epilog="writes into OUT: claims.jsonl, speakers.csv, errors.jsonl, report.html "
-        "(and claims.csv or claims.parquet with --format)",
+        epilog="writes into OUT: claims.jsonl, progress.jsonl, errors.jsonl, run.json, "
+        "speakers.csv, report.html (and claims.csv or claims.parquet with --format); "
+        "exits 1 when no article was scored",
     )
     p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="article files (.txt .jsonl .csv .parquet), folders, or - for stdin")
+                   help="article files (.txt .html .jsonl .csv .parquet), folders, or - for stdin")
     p.add_argument("--model", type=Path, default=None,
                    help="trained model folder (default: models/finetuned, else models/baseline)")
     p.add_argument("--target", default=None,
                    help="the question to score stance toward (default: the model's target)")
     p.add_argument("--out", type=Path, default=Path("stancekit-out"),
-                   help="output folder (default: %(default)s); a previous run there is "
-                   "replaced unless --resume")
+                   help="output folder (default: %(default)s); a folder holding another "
+                   "run is refused unless --overwrite or --resume")
     p.add_argument("--format", dest="fmt", choices=("jsonl", "csv", "parquet"), default="jsonl",
                    help="format of the claims table (default: %(default)s)")
     p.add_argument("--resume", action="store_true",
-                   help="finish an interrupted run in OUT instead of starting again")
+                   help="finish an interrupted run in OUT (same model, target and settings) "
+                   "instead of starting again")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run in OUT (kept until this run has scored something)")
     p.add_argument("--aliases", type=Path, default=None,
                    help="speaker alias table (JSONL, like labels/speakers.jsonl) to help "
                    "resolve names")
@@ -131,30 +135,43 @@ def _add_score(sub: argparse._SubParsersAction) -> None:
 
 def _run_score(args: argparse.Namespace) -> int:
     from stancekit.outputs import print_speaker_table
-    from stancekit.scoring import resolve_model, score_to_dir
+    from stancekit.scoring import score_to_dir
 
     if args.ray_address and args.engine != "ray":
         print("stancekit score: error: --ray-address needs --engine ray", file=sys.stderr)
         return 2
+    if args.resume and args.overwrite:
+        print("stancekit score: error: --resume and --overwrite exclude each other",
+              file=sys.stderr)
+        return 2
     if args.engine == "ray":
-        from stancekit.ray_engine import connect
+        from stancekit.engines.ray import connect
 
         connect(args.ray_address)
-    model = resolve_model(args.model, quantize=args.int8, verify=not args.no_verify)
     aliases = None
     if args.aliases is not None:
         from stancekit.extraction import AliasTable
 
         aliases = AliasTable.from_jsonl(args.aliases)
-    summary = score_to_dir(args.paths, out=args.out, model=model, target=args.target,
+    summary = score_to_dir(args.paths, out=args.out, model=args.model, target=args.target,
                            aliases=aliases, fmt=args.fmt, resume=args.resume,
                            batch_size=args.batch_size, workers=args.workers,
-                           progress=not args.quiet, engine=args.engine)
+                           progress=not args.quiet, engine=args.engine,
+                           overwrite=args.overwrite, quantize=args.int8,
+                           verify=not args.no_verify,
+                           notify=lambda line: print(f"stancekit score: {line}", file=sys.stderr))
+    errors = (f", {summary.n_errors} errors (see {summary.out / 'errors.jsonl'})"
+              if summary.n_errors else "")
+    if summary.n_articles == 0:
+        kept = f"; what {summary.out} held is kept" if args.overwrite or args.resume else ""
+        print(f"stancekit score: error: no article was scored ({summary.n_errors} errors, "
+              f"listed above){kept}", file=sys.stderr)
+        return 1
     if not args.quiet:
         print_speaker_table(summary.positions, title=f"Where speakers stand on: {summary.target}")
-    errors = f", {summary.n_errors} errors (see errors.jsonl)" if summary.n_errors else ""
     print(f"scored {summary.n_articles} articles, {summary.n_claims} claims in "
-          f"{summary.seconds:.1f}s{errors}; results in {summary.out}/", file=sys.stderr)
+          f"{summary.seconds:.1f}s with model {summary.model}{errors}; "
+          f"report: {summary.out / 'report.html'}", file=sys.stderr)
     return 0
 
 

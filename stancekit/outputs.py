@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import csv
 import html
-import json
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from stancekit.reading import read_jsonl
 from stancekit.records import ScoredClaim, SpeakerPosition
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -47,20 +47,12 @@ def write_speakers_csv(path: Path, positions: Sequence[SpeakerPosition]) -> None
         writer.writerows(speaker_rows(positions))
 
 
-def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Records of a JSONL file written by stancekit (blank lines skipped)."""
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
-
-
 def export_claims(jsonl_path: Path, fmt: str, chunk_rows: int = 10_000) -> Path | None:
     """Convert claims.jsonl to claims.csv or claims.parquet, streaming; None for jsonl."""
     if fmt == "jsonl":
         return None
     target = jsonl_path.with_suffix(f".{fmt}")
-    rows = (flat_claim(record) for record in read_jsonl(jsonl_path))
+    rows = (flat_claim(record) for record, _ in read_jsonl(jsonl_path))
     if fmt == "csv":
         with target.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=CLAIM_COLUMNS, extrasaction="ignore")
@@ -92,7 +84,7 @@ def print_speaker_table(positions: Sequence[SpeakerPosition], title: str = "Spea
 
     table = Table(title=title)
     table.add_column("speaker", min_width=24, overflow="fold")
-    for header, justify in (("claims", "right"), ("stance", "right"), ("position", "right"),
+    for header, justify in (("claims", "right"), ("with a stance", "right"), ("position", "right"),
                             ("95% interval", "center"), ("verdict", "left"),
                             ("sentiment", "right")):
         table.add_column(header, justify=justify, no_wrap=True)

@@ -1,15 +1,18 @@
-"""Reading articles from .txt, .jsonl, .csv and .parquet files, folders and stdin.
+"""Reading articles from .txt, .html, .jsonl, .csv and .parquet files, folders and stdin.
 
 Every reader streams: a corpus of any size is read one record at a time. A bad file or
-record becomes an `InputError` naming the file and line, handed to `on_error`, and
-reading goes on with the rest.
+record becomes one `InputError` naming the file and line, handed to `on_error`, and
+reading goes on with the rest. `read_jsonl` is the one JSONL reader of the package.
 
 Formats:
 - ``.txt``: one article; the id is the file name without extension, the title is the first
   non-empty line, the text is the whole file (label offsets index into it).
+- ``.html`` / ``.htm``: one news page; the article's text, title, outlet and date are taken
+  from it with trafilatura (menus, adverts and comments left out); the id is the file name.
 - ``.jsonl`` / ``.csv`` / ``.parquet``: one article per record with ``text`` and optional
   ``id, title, source, date, url, kind``; a missing id becomes ``<file stem>-<record number>``.
-- folders: every file of those kinds below it, recursively, in sorted order. A file named
+- folders: every file of those kinds below it, recursively, in sorted order (a folder that
+  cannot be listed is an error like an unreadable file). A file named
   ``articles.jsonl`` whose records have no ``text`` is a *metadata sidecar*: its records give
   the ``title, source, date, url, kind`` of the folder's .txt articles, matched by ``id``.
 - ``-``: standard input, read as JSONL if it starts with ``{``, else as one text article.
@@ -20,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -28,13 +32,16 @@ from typing import Any, BinaryIO
 from stancekit.errors import InputError
 from stancekit.records import ARTICLE_KINDS, Article
 
-ARTICLE_SUFFIXES = (".txt", ".jsonl", ".csv", ".parquet")
+ARTICLE_SUFFIXES = (".txt", ".html", ".htm", ".jsonl", ".csv", ".parquet")
 METADATA_SIDECAR = "articles.jsonl"
 OPTIONAL_FIELDS = ("title", "source", "date", "url", "kind")
 STDIN = "-"
+BINARY_PROBE = 8192  # bytes looked at to tell a binary file from text
+CSV_FIELD_LIMIT = 2**31 - 1  # csv's default of 128 KB would stop at a long article
 
 ErrorHandler = Callable[[InputError], None]
 Item = tuple[Article, str] | InputError  # an article with where it was read, or an error
+Record = tuple[dict[str, Any], int]  # a JSON/CSV record and its line (row) number
 
 
 def report_to_stderr(error: InputError) -> None:
@@ -53,29 +60,80 @@ def read_articles(
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    first_seen: dict[str, str] = {}
-    for item in _expand(paths, on_error):
+    unique = UniqueIds()
+    for item in _expand(paths):
         if isinstance(item, InputError):
             on_error(item)
             continue
         article, where = item
-        if article.id in first_seen:
-            on_error(InputError(where, f"duplicate article id {article.id!r} "
-                                       f"(first read from {first_seen[article.id]})"))
+        duplicate = unique.check(article.id, where)
+        if duplicate is not None:
+            on_error(duplicate)
             continue
-        first_seen[article.id] = where
         yield article
+
+
+class UniqueIds:
+    """The duplicate-id rule: a later article with an id read before is an error."""
+
+    def __init__(self) -> None:
+        self.first_seen: dict[str, str] = {}
+
+    def check(self, article_id: str, where: str) -> InputError | None:
+        """None for a new id (remembered with where it was read), else the error."""
+        if article_id in self.first_seen:
+            return InputError(where, f"duplicate article id {article_id!r} "
+                                     f"(first read from {self.first_seen[article_id]})")
+        self.first_seen[article_id] = where
+        return None
 
 
 def read_file(path: str | Path) -> Iterator[Article | InputError]:
     """The articles of one file, with an `InputError` in place of each bad record."""
-    for item in _read_one(Path(path), {}):
+    for item in read_records(Path(path)):
         yield item if isinstance(item, InputError) else item[0]
 
 
-def _expand(
-    paths: Iterable[str | Path], on_error: ErrorHandler
-) -> Iterator[Item]:
+def read_jsonl(path: str | Path, on_error: ErrorHandler | None = None) -> Iterator[Record]:
+    """The JSON objects of a JSONL file with their line numbers (blank lines skipped).
+
+    The error policy of every JSONL file stancekit reads: an unreadable or binary file, or
+    a line that is not UTF-8 or not a JSON object, is one `InputError` naming the file and
+    line, handed to `on_error` (default: raised); reading goes on after a bad line.
+    """
+    on_error = on_error or _raise
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            if _is_binary(handle, str(path), on_error):
+                return
+            for item in _jsonl_lines(handle, str(path)):
+                if isinstance(item, InputError):
+                    on_error(item)
+                else:
+                    yield item
+    except OSError as err:
+        on_error(InputError(str(path), f"cannot read: {err.strerror or err}"))
+
+
+def skip_error(error: InputError) -> None:
+    """An error handler that drops the error (for lines an interrupted write tore)."""
+
+
+def _raise(error: InputError) -> None:
+    raise error
+
+
+def _is_binary(handle: BinaryIO, where: str, on_error: ErrorHandler) -> bool:
+    """True (and the error reported) when the file holds NUL bytes; rewinds the handle."""
+    binary = b"\0" in handle.read(BINARY_PROBE)
+    handle.seek(0)
+    if binary:
+        on_error(InputError(where, "binary data, not a text file"))
+    return binary
+
+
+def _expand(paths: Iterable[str | Path]) -> Iterator[Item]:
     for raw in paths:
         if str(raw) == STDIN:
             yield from _read_stdin()
@@ -84,38 +142,59 @@ def _expand(
         if path.is_dir():
             yield from _read_folder(path)
         elif path.is_file():
-            yield from _read_one(path, {})
+            yield from read_records(path)
         else:
             yield InputError(str(path), "no such file or folder")
 
 
+def article_files(folder: str | Path) -> Iterator[Path | InputError]:
+    """The article files below `folder`, in sorted order; a folder that cannot be listed is an
+    `InputError`. Symbolic links to folders are not followed (no loops)."""
+    folder = Path(folder)
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError as err:
+        yield InputError(str(folder), f"cannot read folder: {err.strerror or err}")
+        return
+    for entry in entries:
+        path = folder / entry.name
+        if entry.is_dir(follow_symlinks=False):
+            yield from article_files(path)
+        elif path.suffix in ARTICLE_SUFFIXES and entry.is_file():
+            yield path
+
+
 def _read_folder(folder: Path) -> Iterator[Item]:
     metadata_by_dir: dict[Path, dict[str, dict[str, str]]] = {}
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in ARTICLE_SUFFIXES)
-    for path in files:
-        if path.parent not in metadata_by_dir:
-            metadata_by_dir[path.parent] = yield from _read_sidecar(path.parent / METADATA_SIDECAR)
-        if path.name == METADATA_SIDECAR and _is_sidecar(path):
+    for path in article_files(folder):
+        if isinstance(path, InputError):
+            yield path
             continue
-        yield from _read_one(path, metadata_by_dir[path.parent])
+        if path.parent not in metadata_by_dir:
+            metadata_by_dir[path.parent] = yield from read_sidecar(path.parent / METADATA_SIDECAR)
+        if path.name == METADATA_SIDECAR and is_sidecar(path):
+            continue
+        yield from read_records(path, metadata_by_dir[path.parent])
 
 
-def _read_sidecar(path: Path) -> Iterator[InputError]:
+def read_sidecar(path: Path) -> Iterator[InputError]:
     """Yield the sidecar's bad lines; return its metadata by article id (empty if none)."""
     metadata: dict[str, dict[str, str]] = {}
-    if not (path.is_file() and _is_sidecar(path)):
+    if not (path.is_file() and is_sidecar(path)):
         return metadata
-    for item in _jsonl_records(path):
-        if isinstance(item, InputError):
-            yield item
-        elif "id" not in item[0]:
-            yield InputError(str(path), "metadata record without 'id'", item[1])
+    errors: list[InputError] = []
+    for record, line in read_jsonl(path, on_error=errors.append):
+        yield from errors
+        errors.clear()
+        if "id" not in record:
+            yield InputError(str(path), "metadata record without 'id'", line)
         else:
-            metadata[str(item[0]["id"])] = {k: _as_str(item[0].get(k)) for k in OPTIONAL_FIELDS}
+            metadata[str(record["id"])] = {k: _as_str(record.get(k)) for k in OPTIONAL_FIELDS}
+    yield from errors
     return metadata
 
 
-def _is_sidecar(path: Path) -> bool:
+def is_sidecar(path: Path) -> bool:
     """True when the file's first record is a JSON object without a ``text`` field."""
     try:
         with path.open("rb") as handle:
@@ -128,21 +207,25 @@ def _is_sidecar(path: Path) -> bool:
     return False
 
 
-def _read_one(
-    path: Path, metadata: dict[str, dict[str, str]]
-) -> Iterator[Item]:
+def read_records(path: Path, metadata: dict[str, dict[str, str]] | None = None
+                 ) -> Iterator[Item]:
+    """The articles of one file with where each was read, or an `InputError` for each bad
+    record; one error only for a file that cannot be read at all. `metadata` (a folder's
+    sidecar) gives fields of .txt and .html articles by id."""
     suffix = path.suffix.lower()
-    if suffix == ".txt":
-        yield from _read_txt(path, metadata)
+    metadata = metadata or {}
+    if suffix in (".txt", ".html", ".htm"):
+        yield from _read_page(path, metadata)
         return
     readers = {".jsonl": _jsonl_records, ".csv": _csv_records, ".parquet": _parquet_records}
     if suffix not in readers:
         yield InputError(str(path), f"unsupported file type {suffix or '(none)'!r}; "
                                     f"expected one of {', '.join(ARTICLE_SUFFIXES)}")
         return
-    n_records = 0
+    n_records = n_errors = 0
     for item in readers[suffix](path):
         if isinstance(item, InputError):
+            n_errors += 1
             yield item
             continue
         record, line = item
@@ -151,30 +234,53 @@ def _read_one(
             yield _article_from_record(record, f"{path.stem}-{n_records}"), f"{path}:{line}"
         except ValueError as err:
             yield InputError(str(path), str(err), line)
-    if n_records == 0:
+    if n_records == n_errors == 0:
         yield InputError(str(path), "no records")
 
 
-def _read_txt(path: Path, metadata: dict[str, dict[str, str]]) -> Iterator[Item]:
+def _read_page(path: Path, metadata: dict[str, dict[str, str]]) -> Iterator[Item]:
+    """One article from a .txt file or an .html news page."""
     try:
         data = path.read_bytes()
     except OSError as err:
         yield InputError(str(path), f"cannot read: {err.strerror or err}")
         return
+    if path.suffix.lower() == ".txt" and b"\0" in data[:BINARY_PROBE]:
+        yield InputError(str(path), "binary data, not a text file")
+        return
     try:
-        text = _decode(data, str(path))
+        fields = (_html_article(data, str(path)) if path.suffix.lower() != ".txt"
+                  else _txt_article(data, str(path)))
     except InputError as err:
         yield err
         return
-    if not text.strip():
-        yield InputError(str(path), "empty file")
-        return
-    title = next(line.strip() for line in text.splitlines() if line.strip())
-    fields = {"title": title, **{k: v for k, v in metadata.get(path.stem, {}).items() if v}}
+    fields.update({k: v for k, v in metadata.get(path.stem, {}).items() if v})
     try:
-        yield _article_from_record({"id": path.stem, "text": text, **fields}, path.stem), str(path)
+        yield _article_from_record({"id": path.stem, **fields}, path.stem), str(path)
     except ValueError as err:
         yield InputError(str(path), str(err))
+
+
+def _txt_article(data: bytes, where: str) -> dict[str, str]:
+    text = _decode(data, where)
+    if not text.strip():
+        raise InputError(where, "empty file")
+    return {"text": text, "title": next(ln.strip() for ln in text.splitlines() if ln.strip())}
+
+
+def _html_article(data: bytes, where: str) -> dict[str, str]:
+    """The article of a news page (text, title, outlet, date, url), by trafilatura."""
+    import trafilatura
+
+    if not data.strip():
+        raise InputError(where, "empty file")
+    page = trafilatura.bare_extraction(data, include_comments=False, include_tables=False,
+                                       with_metadata=True)
+    if page is None or not (page.text or "").strip():
+        raise InputError(where, "no article text found in the HTML page")
+    paragraphs = [line.strip() for line in page.text.splitlines() if line.strip()]
+    return {"text": "\n\n".join(paragraphs), "title": page.title or paragraphs[0],
+            "source": page.sitename or "", "date": page.date or "", "url": page.url or ""}
 
 
 def _read_stdin() -> Iterator[Item]:
@@ -210,15 +316,16 @@ def _decode(data: bytes, where: str) -> str:
         raise InputError(where, f"not UTF-8 text (byte {err.start})", line) from None
 
 
-def _jsonl_records(path: Path) -> Iterator[tuple[dict[str, Any], int] | InputError]:
-    try:
-        with path.open("rb") as handle:
-            yield from _jsonl_lines(handle, str(path))
-    except OSError as err:
-        yield InputError(str(path), f"cannot read: {err.strerror or err}")
+def _jsonl_records(path: Path) -> Iterator[Record | InputError]:
+    errors: list[InputError] = []
+    for record in read_jsonl(path, on_error=errors.append):
+        yield from errors
+        errors.clear()
+        yield record
+    yield from errors
 
 
-def _jsonl_lines(handle: BinaryIO, where: str) -> Iterator[tuple[dict[str, Any], int] | InputError]:
+def _jsonl_lines(handle: BinaryIO, where: str) -> Iterator[Record | InputError]:
     for number, raw in enumerate(handle, start=1):
         if not raw.strip():
             continue
@@ -236,13 +343,18 @@ def _jsonl_lines(handle: BinaryIO, where: str) -> Iterator[tuple[dict[str, Any],
         yield record, number
 
 
-def _csv_records(path: Path) -> Iterator[tuple[dict[str, Any], int] | InputError]:
+def _csv_records(path: Path) -> Iterator[Record | InputError]:
+    csv.field_size_limit(CSV_FIELD_LIMIT)
     try:
         handle = path.open("rb")
     except OSError as err:
         yield InputError(str(path), f"cannot read: {err.strerror or err}")
         return
     with handle:
+        errors: list[InputError] = []
+        if _is_binary(handle, str(path), errors.append):
+            yield from errors
+            return
         lines = _decoded_lines(handle, str(path))
         reader = csv.DictReader(lines)
         try:
@@ -272,7 +384,7 @@ def _decoded_lines(handle: BinaryIO, where: str) -> Iterator[str]:
             raise InputError(where, reason, number) from None
 
 
-def _parquet_records(path: Path) -> Iterator[tuple[dict[str, Any], int] | InputError]:
+def _parquet_records(path: Path) -> Iterator[Record | InputError]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 

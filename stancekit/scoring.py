@@ -1,48 +1,60 @@
-"""Batch scoring: read -> extract -> classify -> aggregate, streaming, resumable, nothing lost.
+"""Batch scoring: `score()` and `score_to_dir()`, written once over any engine.
 
 `score()` is the library call (results as DataFrames); `score_to_dir()` is what
-`python -m stancekit score` runs: it writes each batch as it finishes into an output folder,
-sends bad articles to errors.jsonl and goes on, and with `resume=True` finishes an
-interrupted run so that the result equals an uninterrupted one.
-
-The output folder holds:
-- claims.jsonl: one scored claim per line (the run's journal);
-- progress.jsonl: the id of each article whose claims are all in claims.jsonl;
-- errors.jsonl: each input or article that failed, and why;
-- speakers.csv and report.html, written at the end from claims.jsonl;
-- claims.csv or claims.parquet when asked for with `fmt`.
+`python -m stancekit score` runs: it writes each result as it arrives into an output folder
+(the run journal, `stancekit.journal`), sends bad inputs and articles to errors.jsonl and goes
+on, and with `resume=True` finishes an interrupted run so that the result equals an
+uninterrupted one. The engine ("local" or "ray", `stancekit.engines`) only schedules the
+pipeline unit (`stancekit.pipeline`).
 """
 
 from __future__ import annotations
 
-import json
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from stancekit.aggregation import PositionAggregator
-from stancekit.errors import InputError, ModelError, StancekitError
+from stancekit.engines import get_engine
+from stancekit.errors import ArticleError, InputError, ModelError, StancekitError
+from stancekit.journal import (
+    CLAIMS_FILE,
+    ERRORS_FILE,
+    PROGRESS_FILE,
+    REPORT_FILE,
+    RUN_FILE,
+    SPEAKERS_FILE,
+    RunJournal,
+    run_record,
+    settings_sha256,
+)
 from stancekit.outputs import (
     export_claims,
     flat_claim,
-    read_jsonl,
     render_report,
     speaker_rows,
     write_speakers_csv,
 )
-from stancekit.reading import read_articles
-from stancekit.records import Article, Claim, ScoredClaim, SpeakerPosition
+from stancekit.pipeline import Pipeline
+from stancekit.reading import read_jsonl, skip_error
+from stancekit.records import Article, ScoredClaim, SpeakerPosition
+
+__all__ = ["CLAIMS_FILE", "ERRORS_FILE", "PROGRESS_FILE", "REPORT_FILE", "RUN_FILE",
+           "SPEAKERS_FILE", "RunSummary", "ScoreResult", "TargetWarning", "check_target",
+           "default_model_path", "resolve_model", "score", "score_to_dir"]
 
 DEFAULT_OUT = Path("stancekit-out")
 DEFAULT_MODEL_DIRS = (Path("models/finetuned"), Path("models/baseline"))
-CLAIMS_FILE, PROGRESS_FILE, ERRORS_FILE = "claims.jsonl", "progress.jsonl", "errors.jsonl"
-SPEAKERS_FILE, REPORT_FILE = "speakers.csv", "report.html"
 REPORT_CLAIMS_PER_SPEAKER = 20
 
-ArticleErrorHandler = Callable[[Article, str, Exception], None]
+Notify = Callable[[str], None]
+
+
+class TargetWarning(UserWarning):
+    """Scoring toward a target the model was not trained on."""
 
 
 def default_model_path() -> Path:
@@ -54,195 +66,45 @@ def default_model_path() -> Path:
                      "run `python -m stancekit train` or pass --model")
 
 
+def model_folder(model: Any) -> Path | None:
+    """The folder a model argument names (None: the default folder), or None for a model
+    given as an object."""
+    if model is None:
+        return default_model_path()
+    return Path(model) if isinstance(model, (str, Path)) else None
+
+
 def resolve_model(model: Any, quantize: bool = False, verify: bool = True) -> Any:
     """A loaded model from a model object, a folder path, or None (the default folder);
     `quantize` loads a fine-tuned model with int8 weights, `verify` False skips the file
     digests (see `stancekit.models.load`)."""
-    if model is None or isinstance(model, (str, Path)):
-        from stancekit.models import load
+    folder = model_folder(model)
+    if folder is None:
+        return model
+    from stancekit.models import load
 
-        return load(model or default_model_path(), quantize=quantize, verify=verify)
-    return model
-
-
-def score_articles(
-    articles: Iterable[Article],
-    model: Any,
-    target: str | None = None,
-    aliases: Any = None,
-    batch_size: int = 64,
-    workers: int = 1,
-    on_error: ArticleErrorHandler | None = None,
-) -> Iterator[tuple[Article, list[ScoredClaim]]]:
-    """Yield each article with its scored claims, in input order, classifying in batches.
-
-    An article whose extraction or classification fails is handed to `on_error` (the
-    default raises) and left out; the others go on.
-    """
-    on_error = on_error or _raise
-    target = target or model.card.default_target
-    pending: list[tuple[Article, list[Claim]]] = []
-    n_pending = 0
-    for article, claims in _extract_resilient(articles, aliases, workers, on_error):
-        pending.append((article, claims))
-        n_pending += len(claims)
-        if n_pending >= batch_size:
-            yield from _classify(pending, model, target, on_error)
-            pending, n_pending = [], 0
-    yield from _classify(pending, model, target, on_error)
+    return load(folder, quantize=quantize, verify=verify)
 
 
-def _classify(batch: list[tuple[Article, list[Claim]]], model: Any, target: str,
-              on_error: ArticleErrorHandler) -> Iterator[tuple[Article, list[ScoredClaim]]]:
-    claims = [c for _, article_claims in batch for c in article_claims]
-    try:
-        predictions = model.predict([c.text for c in claims], target=target,
-                                    speakers=[c.speaker for c in claims]) if claims else []
-    except Exception as err:  # noqa: BLE001 - a failed batch is reported, the run goes on
-        for article, _ in batch:
-            on_error(article, "classify", err)
-        return
-    scored = iter(ScoredClaim(c, target, p) for c, p in zip(claims, predictions, strict=True))
-    for article, article_claims in batch:
-        yield article, [next(scored) for _ in article_claims]
+def check_target(model: Any, target: str | None) -> tuple[str, str | None]:
+    """The target to score toward (None: the model's default) and, when the model was not
+    trained on it, a warning that says what its predictions then mean. An empty target is
+    an error."""
+    if target is None:
+        return model.card.default_target, None
+    if not target.strip():
+        raise StancekitError("the target is empty: give the question to score stance toward")
+    trained = list(model.card.targets)
+    if target.strip().casefold() in {t.strip().casefold() for t in trained}:
+        return target, None
+    return target, (
+        f"the model was not trained on the target {target!r} (only on "
+        f"{', '.join(repr(t) for t in trained)}): its stance predictions carry over what it "
+        "learned for those targets and are not a measured stance toward this one")
 
 
-def _extract_resilient(articles: Iterable[Article], aliases: Any, workers: int,
-                       on_error: ArticleErrorHandler) -> Iterator[tuple[Article, list[Claim]]]:
-    """`extract_many` over a stream; when it fails, retry the articles in flight one by one."""
-    from stancekit.extraction import extract_claims, extract_many, load_nlp
-
-    nlp = load_nlp()
-    source = iter(articles)
-    in_flight: deque[Article] = deque()
-
-    def feed() -> Iterator[Article]:
-        for article in source:
-            in_flight.append(article)
-            yield article
-
-    while True:
-        try:
-            for article, claims in extract_many(feed(), aliases=aliases, nlp=nlp,
-                                                n_process=workers):
-                in_flight.popleft()
-                yield article, claims
-            return
-        except Exception:  # noqa: BLE001 - isolate the article that broke the batch
-            stuck = list(in_flight)
-            in_flight.clear()
-            for article in stuck:
-                try:
-                    claims = extract_claims(article, aliases=aliases, nlp=nlp)
-                except Exception as err:  # noqa: BLE001
-                    on_error(article, "extract", err)
-                    continue
-                yield article, claims
-
-
-def input_error_record(err: InputError) -> dict[str, Any]:
-    """The errors.jsonl record of a bad input file or line."""
-    return {"source": err.path, "line": err.line, "error": err.reason}
-
-
-def article_error_record(article_id: str, stage: str, err: Exception) -> dict[str, Any]:
-    """The errors.jsonl record of an article whose extraction or classification failed."""
-    return {"article": article_id, "stage": stage,
-            "error": f"{type(err).__name__}: {err}".splitlines()[0]}
-
-
-def _raise(article: Article, stage: str, err: Exception) -> None:
-    raise StancekitError(f"article {article.id}: {stage} failed: {err}") from err
-
-
-@dataclass
-class RunJournal:
-    """The output folder of a scoring run, written as results arrive."""
-
-    folder: Path
-    resume: bool = False
-    done: set[str] = field(default_factory=set)
-    n_errors: int = 0
-    _unflushed: list[str] = field(default_factory=list, init=False)
-
-    def __post_init__(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        paths = [self.folder / name for name in (CLAIMS_FILE, PROGRESS_FILE, ERRORS_FILE)]
-        self._seen_errors: set[str] = set()
-        if self.resume:
-            self._recover()
-        else:
-            for path in paths:
-                path.unlink(missing_ok=True)
-        self._claims, self._progress, self._errors = (p.open("a", encoding="utf-8")
-                                                      for p in paths)
-
-    def _recover(self) -> None:
-        """Keep what an interrupted run finished; drop claims of articles it did not finish."""
-        self.done = {r["id"] for r in _valid_lines(self.folder / PROGRESS_FILE)}
-        _rewrite(self.folder / PROGRESS_FILE, [{"id": i} for i in sorted(self.done)])
-        claims = [r for r in _valid_lines(self.folder / CLAIMS_FILE) if r["article"] in self.done]
-        _rewrite(self.folder / CLAIMS_FILE, claims)
-        errors = list(_valid_lines(self.folder / ERRORS_FILE))
-        _rewrite(self.folder / ERRORS_FILE, errors)
-        self._seen_errors = {json.dumps(e, sort_keys=True) for e in errors}
-        self.n_errors = len(errors)
-        self.done |= {e["article"] for e in errors if e.get("article")}
-
-    def write(self, article: Article, scored: list[ScoredClaim]) -> None:
-        for claim in scored:
-            self._claims.write(json.dumps(claim.to_record(), ensure_ascii=False) + "\n")
-        self._unflushed.append(article.id)
-
-    def flush(self) -> None:
-        """Make everything written so far durable: claims first, then their progress marks."""
-        self._claims.flush()
-        for article_id in self._unflushed:
-            self._progress.write(json.dumps({"id": article_id}) + "\n")
-        self._unflushed.clear()
-        self._progress.flush()
-        self._errors.flush()
-
-    def error(self, record: dict[str, Any]) -> None:
-        key = json.dumps(record, sort_keys=True)
-        if key in self._seen_errors:
-            return
-        self._seen_errors.add(key)
-        self.n_errors += 1
-        self._errors.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-    def input_error(self, err: InputError) -> None:
-        self.error(input_error_record(err))
-
-    def article_error(self, article: Article, stage: str, err: Exception) -> None:
-        self.error(article_error_record(article.id, stage, err))
-
-    def close(self) -> None:
-        self.flush()
-        for handle in (self._claims, self._progress, self._errors):
-            handle.close()
-
-
-def _valid_lines(path: Path) -> Iterator[dict[str, Any]]:
-    """JSON records of a journal file, skipping a line torn by an interruption."""
-    if not path.is_file():
-        return
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict):
-                yield record
-
-
-def _rewrite(path: Path, records: list[dict[str, Any]]) -> None:
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    tmp.replace(path)
+def _warn(message: str) -> None:
+    warnings.warn(message, TargetWarning, stacklevel=3)
 
 
 @dataclass
@@ -256,6 +118,7 @@ class RunSummary:
     seconds: float
     positions: list[SpeakerPosition]
     target: str
+    model: str | None = None
 
 
 def score_to_dir(
@@ -270,28 +133,40 @@ def score_to_dir(
     workers: int = 1,
     progress: bool = True,
     engine: str = "local",
+    overwrite: bool = False,
+    quantize: bool = False,
+    verify: bool = True,
+    notify: Notify | None = None,
 ) -> RunSummary:
-    """Score articles from files/folders/stdin into the folder `out` (see the module doc).
+    """Score articles from files/folders/stdin into the folder `out` (see `stancekit.journal`).
 
-    `engine="ray"` runs the pipeline on a Ray cluster (see stancekit.ray_engine).
+    A folder holding another run is refused unless `resume` (finish it; the model, target
+    and settings must be the same) or `overwrite` (replace it once this run has scored
+    something). `notify` gets one line per warning and per error as they happen (default:
+    only the target warning, as a `TargetWarning`). With nothing scored, the folder keeps
+    what it held and the summary says 0 articles.
     """
-    if engine != "local":
-        return _engine(engine).score_to_dir(paths, out, model, target, aliases, fmt, resume,
-                                            batch_size, workers, progress)
-    model = resolve_model(model)
-    target = target or model.card.default_target
-    journal = RunJournal(Path(out), resume=resume)
     start = time.perf_counter()
-    articles = (a for a in read_articles(paths, on_error=journal.input_error)
-                if a.id not in journal.done)
+    folder = model_folder(model)
+    model = resolve_model(model, quantize=quantize, verify=verify)
+    target, warning = check_target(model, target)
+    if warning:
+        (notify or _warn)(warning)
+    settings = {"aliases_sha256": settings_sha256(aliases), "int8": quantize}
+    journal = RunJournal(Path(out), run_record(model, folder, target, settings),
+                         resume=resume, overwrite=overwrite)
+
+    def on_error(err: InputError | ArticleError) -> None:
+        if journal.error(err) and notify:
+            notify(f"skipped {err}")
+
+    pipeline = Pipeline(model, target, aliases, batch_size, workers)
     bar = _progress_bar(progress)
-    n_articles = n_claims = 0
+    n_claims = since_flush = 0
     try:
-        since_flush = 0
-        for article, scored in score_articles(articles, model, target, aliases, batch_size,
-                                              workers, on_error=journal.article_error):
+        for article, scored in get_engine(engine).run(pipeline, on_error, paths=paths,
+                                                      skip=frozenset(journal.done)):
             journal.write(article, scored)
-            n_articles += 1
             n_claims += len(scored)
             since_flush += len(scored) + 1
             if since_flush >= batch_size:
@@ -303,18 +178,16 @@ def score_to_dir(
     finally:
         journal.close()
         bar.close()
-    summary = finish_run(Path(out), target, fmt)
+    if journal.n_scored == 0:
+        journal.discard()
+        summary = RunSummary(Path(out), 0, 0, journal.n_errors, 0.0, [], target)
+    else:
+        summary = finish_run(journal.folder, target, fmt)
+        journal.publish()
+        summary.out = Path(out)
+    summary.model = None if folder is None else str(folder)
     summary.seconds = time.perf_counter() - start
     return summary
-
-
-def _engine(name: str) -> Any:
-    """The module of a non-local engine, imported only when asked for."""
-    if name != "ray":
-        raise StancekitError(f"unknown engine {name!r}: use 'local' or 'ray'")
-    from stancekit import ray_engine
-
-    return ray_engine
 
 
 def _progress_bar(enabled: bool) -> Any:
@@ -327,18 +200,16 @@ def finish_run(out: Path, target: str, fmt: str = "jsonl") -> RunSummary:
     """From a finished journal: speakers.csv, report.html and the claims export."""
     aggregator = PositionAggregator()
     n_claims = 0
-    articles: set[str] = set()
-    for record in read_jsonl(out / CLAIMS_FILE):
+    for record, _ in read_jsonl(out / CLAIMS_FILE):
         aggregator.add(ScoredClaim.from_record(record))
         n_claims += 1
-        articles.add(record["article"])
     positions = aggregator.positions()
     write_speakers_csv(out / SPEAKERS_FILE, positions)
     shown = {c for p in positions for c in p.evidence[:REPORT_CLAIMS_PER_SPEAKER]}
-    evidence = {r["id"]: ScoredClaim.from_record(r) for r in read_jsonl(out / CLAIMS_FILE)
+    evidence = {r["id"]: ScoredClaim.from_record(r) for r, _ in read_jsonl(out / CLAIMS_FILE)
                 if r["id"] in shown}
-    n_done = sum(1 for _ in _valid_lines(out / PROGRESS_FILE))
-    n_errors = sum(1 for _ in _valid_lines(out / ERRORS_FILE))
+    n_done = sum(1 for _ in read_jsonl(out / PROGRESS_FILE, skip_error))
+    n_errors = sum(1 for _ in read_jsonl(out / ERRORS_FILE, skip_error))
     report = render_report(positions, evidence, target, n_done, n_claims, n_errors,
                            REPORT_CLAIMS_PER_SPEAKER)
     (out / REPORT_FILE).write_text(report, encoding="utf-8")
@@ -397,21 +268,24 @@ def score(
 
     `model` is a loaded model, a model folder, or None for the default trained model.
     Bad inputs and failed articles are collected in `errors`, not raised. `engine="ray"`
-    runs on a Ray cluster (see stancekit.ray_engine).
+    runs on a Ray cluster (see stancekit.engines.ray). A target the model was not trained
+    on gives a `TargetWarning`.
     """
-    if engine != "local":
-        return _engine(engine).score(articles, model, target, aliases, batch_size, workers)
     model = resolve_model(model)
-    target = target or model.card.default_target
+    target, warning = check_target(model, target)
+    if warning:
+        _warn(warning)
     errors: list[dict[str, Any]] = []
+
+    def on_error(err: InputError | ArticleError) -> None:
+        errors.append(err.to_record())
+
+    pipeline = Pipeline(model, target, aliases, batch_size, workers)
     if isinstance(articles, (str, Path)) or (
         isinstance(articles, list) and articles and not isinstance(articles[0], Article)
     ):
-        articles = read_articles(articles,
-                                 on_error=lambda e: errors.append(input_error_record(e)))
-
-    def on_error(article: Article, stage: str, err: Exception) -> None:
-        errors.append(article_error_record(article.id, stage, err))
-
-    results = score_articles(articles, model, target, aliases, batch_size, workers, on_error)
+        paths = [articles] if isinstance(articles, (str, Path)) else articles
+        results = get_engine(engine).run(pipeline, on_error, paths=paths)
+    else:
+        results = get_engine(engine).run(pipeline, on_error, articles=articles)
     return ScoreResult.collect(results, errors, target)

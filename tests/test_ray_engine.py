@@ -131,7 +131,7 @@ def test_cli_engine_ray_on_a_single_file(model_dir, tmp_path, capsys):
 
 
 def test_without_ray_the_error_says_how_to_install_it(monkeypatch):
-    from stancekit.ray_engine import connect
+    from stancekit.engines.ray import connect
 
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(StancekitError, match=r"pip install 'stancekit\[ray\]'"):

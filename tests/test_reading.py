@@ -104,6 +104,90 @@ def test_duplicate_ids_across_inputs_are_reported(tmp_path):
     assert "duplicate article id 'same'" in str(errors[0])
 
 
+
+def test_a_csv_field_of_any_size_is_read_with_the_rows_after_it(tmp_path):
+    import csv
+
+    long_text = "The council debated the budget until late in the night. " * 4000  # ~230 KB
+    path = tmp_path / "long.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerows([["id", "text"], ["long", long_text], ["after", "The row after."]])
+    articles, errors = collect(path)
+    assert errors == []
+    assert [a.id for a in articles] == ["long", "after"] and articles[0].text == long_text
+
+
+def test_an_html_page_gives_its_article_text_title_outlet_and_date(tmp_path):
+    path = tmp_path / "bridge.html"
+    path.write_text(
+        "<html><head><title>Bridge opens | The Courier</title>"
+        '<meta property="og:site_name" content="The Courier">'
+        '<meta name="date" content="2026-04-02"></head><body>'
+        '<nav><a href="/">Home</a> | <a href="/sport">Sport</a></nav><article><h1>Bridge opens</h1>'
+        "<p>The new bridge will open in May, the city said on Wednesday after a long delay.</p>"
+        "<p>Tom Reyes, the mayor, said the bridge would cut the drive to the hospital.</p>"
+        "</article><footer>Subscribe to our newsletter.</footer></body></html>",
+        encoding="utf-8",
+    )
+    (tmp_path / "short.htm").write_text("<html><body></body></html>", encoding="utf-8")
+    articles, errors = collect(tmp_path)
+    assert [a.id for a in articles] == ["bridge"]
+    article = articles[0]
+    assert not any(word in article.text for word in ("<", "Home", "Subscribe"))
+    assert "Tom Reyes, the mayor, said" in article.text
+    assert (article.title, article.source, article.date) == ("Bridge opens", "The Courier",
+                                                             "2026-04-02")
+    assert [str(e) for e in errors] == [
+        f"{tmp_path / 'short.htm'}: no article text found in the HTML page"]
+
+
+def test_an_unreadable_folder_is_reported_like_an_unreadable_file(tmp_path, monkeypatch):
+    import os
+
+    (tmp_path / "good.txt").write_text("Title\nGood text.\n", encoding="utf-8")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "inside.txt").write_text("Title\nHidden text.\n", encoding="utf-8")
+    real_scandir = os.scandir
+
+    def scandir(path="."):  # permissions as a non-root user would see them
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    articles, errors = collect(tmp_path)
+    assert [a.id for a in articles] == ["good"]
+    assert [str(e) for e in errors] == [f"{locked}: cannot read folder: Permission denied"]
+
+
+def test_one_bad_file_gives_one_error_line(tmp_path):
+    (tmp_path / "nocol.csv").write_text("id,body\n1,hello\n", encoding="utf-8")
+    (tmp_path / "binary.jsonl").write_bytes(b"\0\x01\x02\n" * 20)
+    (tmp_path / "allbad.jsonl").write_text("{oops\n", encoding="utf-8")
+    _, errors = collect(tmp_path)
+    assert sorted(str(e) for e in errors) == [
+        f"{tmp_path / 'allbad.jsonl'}:1: malformed JSON (Expecting property name enclosed in "
+        "double quotes: line 1 column 2 (char 1))",
+        f"{tmp_path / 'binary.jsonl'}: binary data, not a text file",
+        f"{tmp_path / 'nocol.csv'}:1: no 'text' column in the header",
+    ]
+
+
+def test_read_jsonl_hands_each_bad_line_to_the_handler(tmp_path):
+    from stancekit.reading import read_jsonl, skip_error
+
+    path = tmp_path / "journal.jsonl"
+    path.write_text('{"a": 1}\n[2]\n\n{"a": 3}\n{"a": ', encoding="utf-8")
+    errors: list[InputError] = []
+    assert list(read_jsonl(path, errors.append)) == [({"a": 1}, 1), ({"a": 3}, 4)]
+    assert [(e.line, e.reason.split(" (")[0]) for e in errors] == [
+        (2, "a JSON object was expected"), (5, "malformed JSON")]
+    assert len(list(read_jsonl(path, skip_error))) == 2
+    with pytest.raises(InputError, match=r"journal.jsonl:2: a JSON object was expected"):
+        list(read_jsonl(path))
+
 @pytest.mark.parametrize(
     ("data", "expected"),
     [

@@ -1,4 +1,4 @@
-"""The Ray Data engine: `score` beyond one machine (`--engine ray`, extra `stancekit[ray]`).
+"""The Ray Data engine: the pipeline beyond one machine (`--engine ray`, extra `stancekit[ray]`).
 
 The pipeline, each stage a Ray Data operator:
 
@@ -10,10 +10,10 @@ The pipeline, each stage a Ray Data operator:
 4. classify (actor pool, the model shipped once to each actor): stance and sentiment,
    one result row per article (its scored claims, or its error).
 
-The results stream back to the driver in input order (Ray's `preserve_order`) as blocks
-finish, and the driver writes the local engine's layout with its journal (`RunJournal`, so
-`resume` works too) and `finish_run`: claims.jsonl, progress.jsonl, errors.jsonl,
-speakers.csv, report.html. Claim ids are `<article id>-<seq>` and every stage is a
+The extract and classify stages run the pipeline unit's own steps (`Pipeline.extract`,
+`Pipeline.classify`). The results stream back to the driver in input order (Ray's
+`preserve_order`) as blocks finish; `stancekit.scoring` writes them as it writes the local
+engine's. Claim ids are `<article id>-<seq>` and every stage is a
 deterministic function of its input, so a task Ray retries gives the same rows, and a
 (file, record) key seen twice is dropped: the result is the local engine's. A failed article
 is a row with an error, never an exception that stops the job.
@@ -24,32 +24,23 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from stancekit.errors import InputError, StancekitError
+from stancekit.errors import ArticleError, InputError, StancekitError, error_from_record
+from stancekit.pipeline import ErrorHandler, Pipeline, Scored
 from stancekit.reading import (
     ARTICLE_SUFFIXES,
     METADATA_SIDECAR,
     STDIN,
-    _is_sidecar,
-    _read_one,
-    _read_sidecar,
+    UniqueIds,
+    article_files,
+    is_sidecar,
+    read_records,
+    read_sidecar,
 )
 from stancekit.records import Article, Claim, ScoredClaim
-from stancekit.scoring import (
-    DEFAULT_OUT,
-    RunJournal,
-    RunSummary,
-    ScoreResult,
-    _classify,
-    _extract_resilient,
-    article_error_record,
-    finish_run,
-    resolve_model,
-)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -90,8 +81,8 @@ def _uri_fs(raw: str) -> tuple[Any, str]:
 
 def _list_files(raw: str, errors: list[dict[str, Any]]) -> tuple[Any, list[tuple[str, str]], bool]:
     """The filesystem of one input; (path for Ray, path as the user wrote it) of its article
-    files in the local engine's order; and whether it is a folder. A missing input is added to
-    `errors`."""
+    files in the local engine's order; and whether it is a folder. A missing input or an
+    unreadable folder is added to `errors`."""
     import pyarrow.fs as pafs
 
     fs, base = _uri_fs(raw)
@@ -99,11 +90,19 @@ def _list_files(raw: str, errors: list[dict[str, Any]]) -> tuple[Any, list[tuple
     if info.type == pafs.FileType.File:
         return fs, [(base, raw)], False
     if info.type != pafs.FileType.Directory:
-        errors.append({"source": raw, "line": None, "error": "no such file or folder"})
+        errors.append(InputError(raw, "no such file or folder").to_record())
         return fs, [], False
+    if "://" not in raw:  # a local folder: listed as the local engine lists it
+        found: list[tuple[str, str]] = []
+        for path in article_files(raw):
+            if isinstance(path, InputError):
+                errors.append(path.to_record())
+            else:
+                found.append((os.path.abspath(path), str(path)))
+        return fs, found, True
     found = [i.path for i in fs.get_file_info(pafs.FileSelector(base, recursive=True))
              if i.type == pafs.FileType.File and PurePosixPath(i.path).suffix in ARTICLE_SUFFIXES]
-    shown = str(Path(raw)) if "://" not in raw else raw.rstrip("/")
+    shown = raw.rstrip("/")
     return fs, [(p, shown + p[len(base.rstrip("/")):])
                 for p in sorted(found, key=PurePosixPath)], True
 
@@ -117,15 +116,15 @@ def _sidecar(fs: Any, folder: str, shown: str, errors: list[dict[str, Any]]) -> 
         local = Path(tmp) / METADATA_SIDECAR
         with fs.open_input_stream(path) as src:
             local.write_bytes(src.read())
-        if not _is_sidecar(local):
+        if not is_sidecar(local):
             return None
-        reader = _read_sidecar(local)
+        reader = read_sidecar(local)
         while True:
             try:
                 err = next(reader)
             except StopIteration as done:
                 return done.value
-            errors.append({"source": shown, "line": err.line, "error": err.reason})
+            errors.append(InputError(shown, err.reason, err.line).to_record())
 
 
 def _plan_inputs(paths: Iterable[str | Path]) -> tuple[list[str], dict[str, Any], list[dict]]:
@@ -168,12 +167,12 @@ def _parse_files(batch: dict[str, Any], files: dict[str, dict], skip: frozenset[
             info = files[_key(path)]
             local = Path(tmp) / PurePosixPath(path).name
             local.write_bytes(data)
-            for rec, item in enumerate(_read_one(local, info["metadata"]), start=1):
+            for rec, item in enumerate(read_records(local, info["metadata"]), start=1):
                 row = {"order": info["order"], "rec": rec, "where": "", "error": "", "skip": False,
                        **dict.fromkeys(ARTICLE_FIELDS, "")}
                 if isinstance(item, InputError):
-                    row["error"] = json.dumps({"source": info["shown"], "line": item.line,
-                                               "error": item.reason})
+                    row["error"] = json.dumps(InputError(info["shown"], item.reason,
+                                                         item.line).to_record())
                 else:
                     article, where = item
                     row.update(article.to_dict(), where=where.replace(str(local), info["shown"]),
@@ -202,93 +201,82 @@ def _table(rows: list[dict[str, Any]], columns: Iterable[str]) -> pa.Table:
 
 
 # --------------------------------------------------------------------------------------------
-# Extraction and classification
-
-
-def _error(article_id: str, stage: str, err: Exception) -> str:
-    return json.dumps(article_error_record(article_id, stage, err))
+# Extraction and classification: the pipeline unit's steps, in actors
 
 
 class _Extractor:
-    """Ray actor: claims of each article in a batch, spaCy loaded once."""
+    """Ray actor: `Pipeline.extract` over each batch of article rows, spaCy loaded once."""
 
-    def __init__(self, aliases: Any) -> None:
+    def __init__(self, target: str, aliases: Any) -> None:
         from stancekit.extraction import load_nlp
 
         load_nlp()
-        self.aliases = aliases
+        self.pipeline = Pipeline(model=None, target=target, aliases=aliases)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         rows = batch.to_pylist()
-        todo = [(row, Article(**{f: row[f] for f in ARTICLE_FIELDS}))
-                for row in rows if not (row["error"] or row["skip"])]
-        failed: dict[int, str] = {}
-
-        def on_error(article: Article, stage: str, err: Exception) -> None:
-            failed[id(article)] = _error(article.id, stage, err)
-
-        claims = {id(article): found for article, found in
-                  _extract_resilient((a for _, a in todo), self.aliases, 1, on_error)}
-        for row, article in todo:
-            row["error"] = failed.get(id(article), "")
-            row["claims"] = json.dumps([c.to_record() for c in claims.get(id(article), [])])
+        todo = _first_of_each_id(row for row in rows if not (row["error"] or row["skip"]))
         for row in rows:
-            row.setdefault("claims", "")
+            row["claims"] = ""
+        articles = (Article(**{f: row[f] for f in ARTICLE_FIELDS}) for row in todo.values())
+        for article, claims in self.pipeline.extract(articles, _row_error(todo)):
+            todo[article.id]["claims"] = json.dumps([c.to_record() for c in claims])
         return _table(rows, ("id", "claims"))
 
 
 class _Classifier:
-    """Ray actor: stance and sentiment of each article's claims, the model loaded once."""
+    """Ray actor: `Pipeline.classify` over each batch of rows, the model loaded once."""
 
     def __init__(self, model: Any, target: str) -> None:
         import ray
 
-        self.model = ray.get(model)
-        self.target = target
+        self.pipeline = Pipeline(model=ray.get(model), target=target)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         rows = batch.to_pylist()
-        todo = [(row, Article(id=row["id"], text=""), [
+        todo = _first_of_each_id(row for row in rows if row["claims"] and not row["error"])
+        pairs = [(Article(id=row["id"], text=""), [
             Claim(r["id"], r["article"], r["start"], r["end"], r["text"], r["speaker"], r["via"])
-            for r in json.loads(row["claims"])])
-            for row in rows if row["claims"] and not row["error"]]
-        scored = self._classify([(a, c) for _, a, c in todo])
-        for row, article, _ in todo:
-            result = scored[id(article)]
-            row["error"] = result if isinstance(result, str) else ""
-            row["claims"] = "" if isinstance(result, str) else json.dumps(
-                [s.to_record() for s in result], ensure_ascii=False)
+            for r in json.loads(row["claims"])]) for row in todo.values()]
+        for row in todo.values():
+            row["claims"] = ""
+        for article, scored in self.pipeline.classify(pairs, _row_error(todo)):
+            todo[article.id]["claims"] = json.dumps([s.to_record() for s in scored],
+                                                    ensure_ascii=False)
         return _table(rows, ("id", "claims"))
 
-    def _classify(self, pairs: list[tuple[Article, list[Claim]]]) -> dict[int, Any]:
-        """Scored claims (or an error) by article; a failed batch is retried article by article
-        so that only the bad article fails."""
-        out: dict[int, Any] = {}
 
-        def on_error(article: Article, stage: str, err: Exception) -> None:
-            out[id(article)] = _error(article.id, stage, err)
-
-        results = list(_classify(pairs, self.model, self.target, on_error))
-        if out and len(pairs) > 1:
-            out.clear()
-            return {key: value for pair in pairs for key, value in self._classify([pair]).items()}
-        out.update((id(article), found) for article, found in results)
-        return out
+def _first_of_each_id(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Rows by article id; a later row with the same id is left for the driver to report."""
+    by_id: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        by_id.setdefault(row["id"], row)
+    return by_id
 
 
-def scored_dataset(articles: Dataset, model: Any, target: str, aliases: Any = None,
-                   batch_size: int = 64, workers: int = 1) -> Dataset:
+def _row_error(rows: dict[str, dict[str, Any]]) -> ErrorHandler:
+    """An error handler that puts an article's error record into its row."""
+
+    def on_error(err: InputError | ArticleError) -> None:
+        if isinstance(err, ArticleError):
+            rows[err.article_id]["error"] = json.dumps(err.to_record())
+
+    return on_error
+
+
+def scored_dataset(articles: Dataset, pipeline: Pipeline) -> Dataset:
     """The extract and classify stages over a dataset of article rows (see `_table`)."""
     import ray
 
+    pool = ray.data.ActorPoolStrategy(size=pipeline.workers)
     extracted = articles.map_batches(
-        _Extractor, fn_constructor_kwargs={"aliases": aliases}, batch_format="pyarrow",
-        batch_size=EXTRACT_BATCH, compute=ray.data.ActorPoolStrategy(size=workers),
-        num_cpus=EXTRACT_CPUS)
+        _Extractor, fn_constructor_kwargs={"target": pipeline.target, "aliases": pipeline.aliases},
+        batch_format="pyarrow", batch_size=EXTRACT_BATCH, compute=pool, num_cpus=EXTRACT_CPUS)
     return extracted.map_batches(
-        _Classifier, fn_constructor_kwargs={"model": ray.put(model), "target": target},
-        batch_format="pyarrow", batch_size=batch_size,
-        compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=CLASSIFY_CPUS)
+        _Classifier, fn_constructor_kwargs={"model": ray.put(pipeline.model),
+                                            "target": pipeline.target},
+        batch_format="pyarrow", batch_size=pipeline.batch_size,
+        compute=ray.data.ActorPoolStrategy(size=pipeline.workers), num_cpus=CLASSIFY_CPUS)
 
 
 def _articles_dataset(paths: Iterable[str | Path], skip: frozenset[str] = frozenset()
@@ -307,11 +295,11 @@ def _articles_dataset(paths: Iterable[str | Path], skip: frozenset[str] = frozen
     return parsed, errors
 
 
-def _ordered(ds: Dataset, progress: bool = False) -> Iterator[dict[str, Any]]:
+def _ordered(ds: Dataset) -> Iterator[dict[str, Any]]:
     """The rows of `ds` streamed in input order, each (file, record) once."""
     ds.context.execution_options.preserve_order = True
     ds.context.target_max_block_size = BLOCK_BYTES
-    ds.context.enable_progress_bars = progress
+    ds.context.enable_progress_bars = False
     last = (-1, -1)
     for batch in ds.iter_batches(batch_format="pyarrow", batch_size=None):
         for row in batch.to_pylist():
@@ -321,101 +309,39 @@ def _ordered(ds: Dataset, progress: bool = False) -> Iterator[dict[str, Any]]:
                 yield row
 
 
-def _results(rows: Iterator[dict[str, Any]]) -> Iterator[tuple[str, Any]]:
-    """("error", record) or ("article", (id, scored claims)) in input order, leaving out the
-    articles a resumed run skips; a later article with an id seen before is an error, as in
-    `read_articles`."""
-    first_seen: dict[str, str] = {}
+def _results(rows: Iterator[dict[str, Any]], on_error: ErrorHandler) -> Iterator[Scored]:
+    """Each article with its scored claims in input order, errors to `on_error`, leaving out
+    the articles a resumed run skips; the duplicate-id rule is `read_articles`'s."""
+    unique = UniqueIds()
     for row in rows:
-        if row["id"] and row["id"] in first_seen:
-            yield "error", {"source": row["where"], "line": None, "error":
-                            f"duplicate article id {row['id']!r} "
-                            f"(first read from {first_seen[row['id']]})"}
+        duplicate = unique.check(row["id"], row["where"]) if row["id"] else None
+        if duplicate is not None:
+            on_error(duplicate)
+        elif row["skip"]:
             continue
-        if row["id"]:
-            first_seen[row["id"]] = row["where"]
-        if row["skip"]:
-            continue
-        if row["error"]:
-            yield "error", json.loads(row["error"])
+        elif row["error"]:
+            on_error(error_from_record(json.loads(row["error"])))
         else:
-            yield "article", (row["id"], [ScoredClaim.from_record(record)
-                                          for record in json.loads(row["claims"])])
+            yield Article(id=row["id"], text=""), [ScoredClaim.from_record(record)
+                                                   for record in json.loads(row["claims"])]
 
 
 # --------------------------------------------------------------------------------------------
-# Entry points
+# The engine
 
 
-def score_to_dir(
-    paths: Iterable[str | Path],
-    out: str | Path = DEFAULT_OUT,
-    model: Any = None,
-    target: str | None = None,
-    aliases: Any = None,
-    fmt: str = "jsonl",
-    resume: bool = False,
-    batch_size: int = 64,
-    workers: int = 1,
-    progress: bool = True,
-    address: str | None = None,
-) -> RunSummary:
-    """`scoring.score_to_dir` on Ray: the same output folder, written as results arrive."""
-    connect(address)
-    start = time.perf_counter()
-    model = resolve_model(model)
-    target = target or model.card.default_target
-    out = Path(out)
-    journal = RunJournal(out, resume=resume)
-    try:
-        articles, errors = _articles_dataset(paths, frozenset(journal.done))
-        for record in errors:
-            journal.error(record)
-        scored = scored_dataset(articles, model, target, aliases, batch_size, workers)
-        for kind, value in _results(_ordered(scored, progress)):
-            if kind == "error":
-                journal.error(value)
-            elif kind == "article":
-                journal.write(Article(id=value[0], text=""), value[1])
-                journal.flush()
-    finally:
-        journal.close()
-    summary = finish_run(out, target, fmt)
-    summary.seconds = time.perf_counter() - start
-    return summary
-
-
-def score(
-    articles: Iterable[Article] | str | Path | list[str | Path],
-    model: Any = None,
-    target: str | None = None,
-    aliases: Any = None,
-    batch_size: int = 64,
-    workers: int = 1,
-    address: str | None = None,
-) -> ScoreResult:
-    """`scoring.score` on Ray: claims and speakers in memory, in input order."""
+def run(pipeline: Pipeline, on_error: ErrorHandler, paths: Iterable[str | Path] | None = None,
+        articles: Iterable[Article] | None = None, skip: frozenset[str] = frozenset()
+        ) -> Iterator[Scored]:
+    """Each article of `paths` (or `articles`) not in `skip`, with its scored claims, in
+    input order, computed on the Ray cluster (joined with `connect` if not yet)."""
     import ray
 
-    connect(address)
-    model = resolve_model(model)
-    target = target or model.card.default_target
-    if isinstance(articles, (str, Path)) or (
-        isinstance(articles, list) and articles and not isinstance(articles[0], Article)
-    ):
-        dataset, errors = _articles_dataset([articles] if isinstance(articles, (str, Path))
-                                            else articles)
+    connect()
+    if paths is not None:
+        dataset, errors = _articles_dataset(paths, skip)
+        for record in errors:
+            on_error(error_from_record(record))
     else:
-        dataset = ray.data.from_arrow(_table(_article_rows(articles), ARTICLE_FIELDS))
-        errors = []
-    results = _results(_ordered(scored_dataset(dataset, model, target, aliases, batch_size,
-                                                workers)))
-
-    def articles_only() -> Iterator[tuple[str, list[ScoredClaim]]]:
-        for kind, value in results:
-            if kind == "error":
-                errors.append(value)
-            elif kind == "article":
-                yield value
-
-    return ScoreResult.collect(articles_only(), errors, target)
+        dataset = ray.data.from_arrow(_table(_article_rows(articles or ()), ARTICLE_FIELDS))
+    yield from _results(_ordered(scored_dataset(dataset, pipeline)), on_error)
