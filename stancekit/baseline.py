@@ -23,6 +23,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
 
 from stancekit.errors import ModelError
+from stancekit.integrity import check_folder, check_label_sets
 from stancekit.models import (
     ModelCard,
     card_for,
@@ -308,10 +309,14 @@ class BaselineModel:
         write_card(folder, self.card)
 
     @classmethod
-    def from_pretrained(cls, folder: str | Path) -> BaselineModel:
-        """Load a model written by `save_pretrained`, trusting only the types it is made of."""
+    def from_pretrained(cls, folder: str | Path, verify: bool = True) -> BaselineModel:
+        """Load a model written by `save_pretrained`, trusting only the types it is made of.
+
+        `verify` False skips the file digests (see `stancekit.integrity.check_folder`).
+        """
         folder = Path(folder)
         card = read_card(folder)
+        check_folder(folder, card, verify)
         path = folder / SKOPS_FILE
         try:
             untrusted = set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
@@ -325,6 +330,7 @@ class BaselineModel:
             raise ModelError(f"{path}: unreadable baseline model ({err})") from None
         if card.sentiments and heads[1] is None:
             raise ModelError(f"{path}: incomplete baseline model (no sentiment classifier)")
+        check_label_sets(card, heads[0].classes_, getattr(heads[1], "classes_", []), path)
         names = BaselineClassifier._get_param_names()
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in card.settings.items()}
         params = {k: v for k, v in params.items() if k in names}

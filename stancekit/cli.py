@@ -28,7 +28,7 @@ examples:
   python -m stancekit train                       train on labels/claims.jsonl, write models/
   python -m stancekit score seeds/                score the seed articles into stancekit-out/
   python -m stancekit extract article.txt         print the claims and speakers of an article
-  python -m stancekit labels check                validate labels/claims.jsonl against seeds/
+  python -m stancekit labels check                validate the files in labels/ against seeds/
   python -m stancekit evaluate --labels FILE      measure a model on a labeled set
 """
 
@@ -129,6 +129,7 @@ def _add_score(sub: argparse._SubParsersAction) -> None:
                    help="run a fine-tuned model with int8 weights: faster on CPU, accuracy "
                    "in benchmarks/RESULTS.md")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+    _add_no_verify(p)
     p.set_defaults(run=_run_score)
 
 
@@ -157,6 +158,7 @@ def _run_score(args: argparse.Namespace) -> int:
                            batch_size=args.batch_size, workers=args.workers,
                            progress=not args.quiet, engine=args.engine,
                            overwrite=args.overwrite, quantize=args.int8,
+                           verify=not args.no_verify,
                            notify=lambda line: print(f"stancekit score: {line}", file=sys.stderr))
     errors = (f", {summary.n_errors} errors (see {summary.out / 'errors.jsonl'})"
               if summary.n_errors else "")
@@ -171,6 +173,13 @@ def _run_score(args: argparse.Namespace) -> int:
           f"{summary.seconds:.1f}s with model {summary.model}{errors}; "
           f"report: {summary.out / 'report.html'}", file=sys.stderr)
     return 0
+
+
+def _add_no_verify(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-verify", action="store_true",
+                   help="load a model whose files differ from the sha256 digests its "
+                   "model.json records (weights you changed on purpose); the other "
+                   "integrity checks still run")
 
 
 def _positive_int(value: str) -> int:
@@ -204,6 +213,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--aliases", type=Path, default=None,
                    help="speaker alias table for extraction (like labels/speakers.jsonl)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    _add_no_verify(p)
     p.set_defaults(run=_run_evaluate)
 
 
@@ -216,7 +226,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
     label_files = args.labels or [Path("labels/claims.jsonl")]
     labels = load_labels(label_files)
-    model = resolve_model(args.model)
+    model = resolve_model(args.model, verify=not args.no_verify)
     cross_validate = args.cv == "yes" or (args.cv == "auto" and trained_on(model, label_files))
     articles = list(read_articles(args.articles)) if args.articles else []
     aliases = None
@@ -240,8 +250,9 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
         description="Split each article's body into claims (one a sentence) and attribute "
         "each to its speaker: direct and reported speech, relays (via), pronouns and titles "
         "resolved to full names; 'narrator' for unattributed news background, "
-        "'author:<source>' for an opinion piece's own commentary.",
-        epilog="writes JSON Lines: id, article, start, end, text, speaker, via",
+        "'author:<source>' for an opinion piece's own commentary. An article that fails is "
+        "reported on stderr and the others go on.",
+        epilog="writes JSON Lines: id, article, start, end, text, speaker, via, rule",
     )
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="article files (.txt .jsonl .csv .parquet), folders, or - for stdin")
@@ -254,35 +265,54 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
                    help="spaCy pipeline name or folder (default: %(default)s)")
     p.add_argument("--workers", type=_positive_int, default=1,
                    help="spaCy processes (default: %(default)s)")
+    p.add_argument("--explain", action="store_true",
+                   help="print, per claim, the rule that named its speaker and the words it "
+                   "fired on (the JSON Lines then go only to --out)")
     p.set_defaults(run=_run_extract)
 
 
 def _run_extract(args: argparse.Namespace) -> int:
     import json
 
-    from stancekit.extraction import AliasTable, extract_many, load_nlp
+    from stancekit.extraction import AliasTable, explain_many, load_nlp
+    from stancekit.extraction.genre import with_kind
     from stancekit.reading import read_articles, report_to_stderr
+    from stancekit.records import Article
 
-    bad: list[StancekitError] = []
+    bad: list[StancekitError | Exception] = []
 
     def on_error(error: StancekitError) -> None:
         bad.append(error)
         report_to_stderr(error)
 
+    def on_article_error(article: Article, error: Exception) -> None:
+        bad.append(error)
+        reason = f"{type(error).__name__}: {error}".splitlines()[0]
+        print(f"stancekit: skipped article {article.id}: {reason}", file=sys.stderr)
+
     aliases = AliasTable.from_jsonl(args.aliases) if args.aliases is not None else None
     nlp = load_nlp(args.spacy_model)
-    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
+    to_stdout = args.out is None and not args.explain
+    out = sys.stdout if to_stdout else open(args.out, "w", encoding="utf-8") if args.out else None  # noqa: SIM115
     n_articles = n_claims = 0
     try:
-        articles = read_articles(args.paths, on_error=on_error)
-        for _, claims in extract_many(articles, aliases=aliases, nlp=nlp, n_process=args.workers):
+        articles = map(with_kind, read_articles(args.paths, on_error=on_error))
+        for _, found in explain_many(articles, aliases=aliases, nlp=nlp, n_process=args.workers,
+                                     on_error=on_article_error):
             n_articles += 1
-            n_claims += len(claims)
-            for claim in claims:
-                out.write(json.dumps(claim.to_record(), ensure_ascii=False) + "\n")
-            out.flush()
+            n_claims += len(found)
+            for item in found:
+                claim = item.claim
+                if out is not None:
+                    out.write(json.dumps(claim.to_record() | {"rule": claim.rule},
+                                         ensure_ascii=False) + "\n")
+                if args.explain:
+                    print(f"{claim.id}\t{claim.speaker}\t{claim.rule}"
+                          f"\t{' '.join(item.evidence) or '-'}\t{claim.text[:80]}")
+            if out is not None:
+                out.flush()
     finally:
-        if out is not sys.stdout:
+        if out is not None and out is not sys.stdout:
             out.close()
     print(f"extracted {n_claims} claims from {n_articles} articles"
           + (f" into {args.out}" if args.out else "")
@@ -295,19 +325,21 @@ def _add_labels(sub: argparse._SubParsersAction) -> None:
                        description="Tools for label files (.jsonl or .csv, see labels/GUIDE.md).")
     actions = p.add_subparsers(dest="labels_command", metavar="ACTION", required=True)
     check = actions.add_parser(
-        "check", help="validate a label file against its articles",
+        "check", help="validate label files against their articles",
         description="Check offsets against the article text, unique ids, allowed values, "
-        "overlapping spans, and that every body sentence is covered. Prints one line per "
-        "problem (id: field: message) and exits 1 if there is any.",
+        "overlapping spans, and that every body sentence is covered; written labels (origin "
+        "\"written\") need no offsets and must have none. Prints one line per problem "
+        "(id: field: message) and exits 1 if there is any.",
     )
-    check.add_argument("file", nargs="?", type=Path, default=Path("labels/claims.jsonl"),
-                       help="label file (default: %(default)s)")
+    check.add_argument("file", nargs="*", type=Path, default=[Path("labels")],
+                       help="label files or folders (default: every label file in labels/)")
     check.add_argument("--articles", type=Path, default=Path("seeds"),
                        help="folder of the labeled articles (default: %(default)s)")
     check.set_defaults(run=_run_labels_check)
-    stats = actions.add_parser("stats", help="counts by stance, sentiment, speaker and article")
-    stats.add_argument("file", nargs="?", type=Path, default=Path("labels/claims.jsonl"),
-                       help="label file (default: %(default)s)")
+    stats = actions.add_parser(
+        "stats", help="counts by origin, stance, sentiment, speaker and article")
+    stats.add_argument("file", nargs="*", type=Path, default=[Path("labels")],
+                       help="label files or folders (default: every label file in labels/)")
     stats.set_defaults(run=_run_labels_stats)
 
 
@@ -319,11 +351,18 @@ def _run_labels_check(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem)
     if problems:
-        print(f"{len(problems)} problem(s) in {args.file}", file=sys.stderr)
+        shown = ", ".join(str(path) for path in args.file)
+        print(f"{len(problems)} problem(s) in {shown}", file=sys.stderr)
         return 1
-    n_articles = len({label.article for label in labels if label.article})
-    print(f"OK: {len(labels)} labels in {n_articles} articles; offsets match, ids unique, "
-          f"values allowed, no overlaps, every body sentence covered")
+    labeled = [label for label in labels if label.origin != "written"]
+    written = [label for label in labels if label.origin == "written"]
+    n_articles = len({label.article for label in labeled if label.article})
+    n_groups = len({label.article for label in written if label.article})
+    parts = [f"{len(labeled)} labels in {n_articles} articles"] if labeled or not written else []
+    if written:
+        parts.append(f"{len(written)} written labels in {n_groups} groups")
+    print(f"OK: {' and '.join(parts)}; offsets match, ids unique, values allowed, no overlaps, "
+          f"every body sentence covered")
     return 0
 
 
@@ -336,6 +375,14 @@ def _run_labels_stats(args: argparse.Namespace) -> int:
 
     stats = label_stats(load_labels(args.file))
     console = Console()
+    table = Table(title=f"by origin ({stats.total} claims)")
+    table.add_column("origin")
+    for column in ("claims", *STANCES):
+        table.add_column(column, justify="right")
+    for name, n in stats.origin.most_common():
+        by_stance = stats.origin_stance[name]
+        table.add_row(name, str(n), *(str(by_stance[stance]) for stance in STANCES))
+    console.print(table)
     for title, counts in (("stance", stats.stance), ("sentiment", stats.sentiment),
                           ("article", stats.article)):
         table = Table(title=f"by {title} ({stats.total} claims)")

@@ -31,6 +31,7 @@ from transformers.utils import cached_file
 from transformers.utils import logging as hf_logging
 
 from stancekit.errors import ModelError
+from stancekit.integrity import check_folder, tokenizer_class
 from stancekit.models import (
     ModelCard,
     card_for,
@@ -79,7 +80,7 @@ class StanceSentimentModel(PreTrainedModel):
     def __init__(self, config: StanceConfig) -> None:
         super().__init__(config)
         encoder_config = AutoConfig.for_model(**config.encoder)
-        self.encoder = AutoModel.from_config(encoder_config)
+        self.encoder = AutoModel.from_config(encoder_config, trust_remote_code=False)
         hidden = encoder_config.hidden_size
         self.dropout = nn.Dropout(config.classifier_dropout)
         self.stance_head = nn.Linear(hidden, len(config.stance_labels))
@@ -240,8 +241,8 @@ class FineTunedModel:
         _use_torch_threads()
         torch.manual_seed(seed)
         with _hf_quiet():
-            tokenizer = AutoTokenizer.from_pretrained(location)
-            encoder = AutoModel.from_pretrained(location)
+            tokenizer = AutoTokenizer.from_pretrained(location, trust_remote_code=False)
+            encoder = AutoModel.from_pretrained(location, trust_remote_code=False)
         config = StanceConfig(encoder.config.to_dict(), card.stances, card.sentiments)
         net = StanceSentimentModel(config)
         net.encoder.load_state_dict(encoder.state_dict())
@@ -380,16 +381,23 @@ class FineTunedModel:
         write_card(folder, self.card)
 
     @classmethod
-    def from_pretrained(cls, folder: str | Path, quantize: bool = False) -> FineTunedModel:
-        """Load a model written by `save_pretrained` (weights from safetensors only)."""
+    def from_pretrained(
+        cls, folder: str | Path, quantize: bool = False, verify: bool = True
+    ) -> FineTunedModel:
+        """Load a model written by `save_pretrained` (weights from safetensors only, no code
+        from the folder); `verify` False skips the file digests (see `integrity.check_folder`).
+        """
         folder = Path(folder)
         card = read_card(folder)
         if not (folder / WEIGHTS_FILE).is_file():
             raise ModelError(f"{folder}: incomplete fine-tuned model ({WEIGHTS_FILE} is missing)")
+        check_folder(folder, card, verify)
         try:
             with _hf_quiet():
-                net = StanceSentimentModel.from_pretrained(folder, use_safetensors=True)
-                tokenizer = AutoTokenizer.from_pretrained(folder)
+                net = StanceSentimentModel.from_pretrained(
+                    folder, use_safetensors=True, trust_remote_code=False
+                )
+                tokenizer = tokenizer_class(folder).from_pretrained(folder, trust_remote_code=False)
         except (OSError, ValueError, KeyError) as err:
             raise ModelError(f"{folder}: unreadable fine-tuned model ({err})") from None
         model = cls(card, net, tokenizer, int(card.settings.get("max_length", 128)))

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from stancekit import __version__
 from stancekit.errors import ModelError
+from stancekit.integrity import CARD_FILE, folder_digests, validate_card
 from stancekit.records import (
     DEFAULT_TARGET,
     NARRATOR,
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from stancekit.baseline import BaselineModel
     from stancekit.finetuned import FineTunedModel
 
-CARD_FILE = "model.json"
 SPEAKER_PLACEHOLDER = "[SPEAKER]"
 METHODS: tuple[str, ...] = ("baseline", "finetuned")
 
@@ -61,15 +61,18 @@ class ModelCard:
     fit_seconds: float | None = None
     stancekit_version: str = __version__
     date: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat())
+    files_sha256: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
 def write_card(folder: str | Path, card: ModelCard) -> Path:
-    """Write `card` as folder/model.json and return its path."""
+    """Write `card` as folder/model.json, with the digests of the folder's files, and return
+    its path; call it last, once every other file of the model is written."""
     path = Path(folder) / CARD_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
+    card.files_sha256 = folder_digests(folder)
     text = json.dumps(_finite(card.to_dict()), indent=2, ensure_ascii=False, allow_nan=False)
     path.write_text(text + "\n", "utf-8")
     return path
@@ -102,25 +105,30 @@ def read_card(folder: str | Path) -> ModelCard:
     if not isinstance(data, dict) or data.get("method") not in METHODS:
         raise ModelError(f"{path}: not a stancekit model card (method must be one of {METHODS})")
     try:
-        return ModelCard(**{k: v for k, v in data.items() if k in names})
+        card = ModelCard(**{k: v for k, v in data.items() if k in names})
     except TypeError as err:
         raise ModelError(f"{path}: incomplete model card ({err})") from None
+    validate_card(card, path)
+    return card
 
 
-def load(path: str | Path, quantize: bool = False) -> BaselineModel | FineTunedModel:
+def load(
+    path: str | Path, quantize: bool = False, verify: bool = True
+) -> BaselineModel | FineTunedModel:
     """Load the model in folder `path`, whichever method trained it.
 
     `quantize` gives a fine-tuned model int8 dynamic quantization (faster on CPU); it does
-    not apply to the baseline.
+    not apply to the baseline. `verify` False skips the file digests (for weights changed on
+    purpose); the other integrity checks always run (see `stancekit.integrity`).
     """
     method = read_card(path).method
     if method == "baseline":
         from stancekit.baseline import BaselineModel
 
-        return BaselineModel.from_pretrained(path)
+        return BaselineModel.from_pretrained(path, verify=verify)
     from stancekit.finetuned import FineTunedModel
 
-    return FineTunedModel.from_pretrained(path, quantize=quantize)
+    return FineTunedModel.from_pretrained(path, quantize=quantize, verify=verify)
 
 
 @functools.cache

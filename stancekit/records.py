@@ -11,11 +11,16 @@ ARTICLE_KINDS: tuple[str, ...] = ("news", "opinion")
 NARRATOR = "narrator"
 AUTHOR_PREFIX = "author:"
 DEFAULT_TARGET = "end-of-war declaration"
+LABEL_ORIGINS: tuple[str, ...] = ("labeled", "written")  # a sentence of an article, or written
 
 
 @dataclass(frozen=True)
 class Article:
-    """One news article or opinion piece. `kind` is "news", "opinion" or "" when unknown."""
+    """One news article or opinion piece. `kind` is "news", "opinion" or "" when unknown.
+
+    `kind_confidence` is the probability of `kind` when it was inferred from the text
+    (`extraction.genre.with_kind`); None when metadata gave the kind or it is unknown.
+    """
 
     id: str
     text: str
@@ -24,6 +29,7 @@ class Article:
     date: str = ""
     url: str = ""
     kind: str = ""
+    kind_confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -35,7 +41,8 @@ class Claim:
 
     `speaker` is a canonical name, several joined by "; " for a joint claim, `narrator` for
     unattributed background, or `author:<source>` for an opinion piece's own commentary.
-    `via` names whoever relayed the statement ("" if nobody).
+    `via` names whoever relayed the statement ("" if nobody); `rule` names the extraction
+    rule that chose the speaker ("" when not extracted).
     """
 
     id: str
@@ -45,6 +52,7 @@ class Claim:
     text: str
     speaker: str
     via: str = ""
+    rule: str = ""
 
     @property
     def speakers(self) -> list[str]:
@@ -62,7 +70,9 @@ class LabeledClaim:
     """One hand-labeled training example (see labels/GUIDE.md).
 
     Records from CSV label files may lack offsets (`start`/`end` None), an article and a
-    sentiment; everything that trains or evaluates copes with that.
+    sentiment; everything that trains or evaluates copes with that. `origin` is "labeled"
+    for a sentence of a real article and "written" for a claim the labelers wrote
+    themselves (labels/written.jsonl: no offsets, `article` is a group id, not a file).
     """
 
     id: str
@@ -76,6 +86,7 @@ class LabeledClaim:
     start: int | None = None
     end: int | None = None
     note: str = ""
+    origin: str = "labeled"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

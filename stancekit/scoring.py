@@ -74,15 +74,16 @@ def model_folder(model: Any) -> Path | None:
     return Path(model) if isinstance(model, (str, Path)) else None
 
 
-def resolve_model(model: Any, quantize: bool = False) -> Any:
+def resolve_model(model: Any, quantize: bool = False, verify: bool = True) -> Any:
     """A loaded model from a model object, a folder path, or None (the default folder);
-    `quantize` loads a fine-tuned model with int8 weights (see `stancekit.models.load`)."""
+    `quantize` loads a fine-tuned model with int8 weights, `verify` False skips the file
+    digests (see `stancekit.models.load`)."""
     folder = model_folder(model)
     if folder is None:
         return model
     from stancekit.models import load
 
-    return load(folder, quantize=quantize)
+    return load(folder, quantize=quantize, verify=verify)
 
 
 def check_target(model: Any, target: str | None) -> tuple[str, str | None]:
@@ -134,6 +135,7 @@ def score_to_dir(
     engine: str = "local",
     overwrite: bool = False,
     quantize: bool = False,
+    verify: bool = True,
     notify: Notify | None = None,
 ) -> RunSummary:
     """Score articles from files/folders/stdin into the folder `out` (see `stancekit.journal`).
@@ -146,7 +148,7 @@ def score_to_dir(
     """
     start = time.perf_counter()
     folder = model_folder(model)
-    model = resolve_model(model, quantize=quantize)
+    model = resolve_model(model, quantize=quantize, verify=verify)
     target, warning = check_target(model, target)
     if warning:
         (notify or _warn)(warning)

@@ -9,15 +9,15 @@ import pytest
 from stancekit.cli import main
 from stancekit.errors import InputError, StancekitError
 from stancekit.evaluation import extraction_scores, normalise_speaker
-from stancekit.extraction.attribution import (
+from stancekit.extraction import (
     AliasTable,
-    _plan,
     canonical_name,
     extract_claims,
     extract_many,
     load_nlp,
     name_key,
 )
+from stancekit.extraction.segment import plan_article
 from stancekit.records import NARRATOR, Article, Claim, LabeledClaim
 
 
@@ -37,7 +37,7 @@ def speakers(article: Article, nlp, aliases: AliasTable | None = None) -> list[s
 
 def sentences(body: str) -> list[str]:
     article = news(body)
-    return [article.text[s.start : s.end] for s in _plan(article).sentences]
+    return [article.text[s.start : s.end] for s in plan_article(article).sentences]
 
 
 # -- segmentation
@@ -64,7 +64,7 @@ def test_furniture_datelines_and_bullets():
         "Paragraph with a list:\n- Exports fell sharply last year.\n"
         "ALSO READ: Another story\n"
         "Disclaimer: Nothing here is advice.\nWe accept no liability for losses.\n"))
-    got = [article.text[s.start : s.end] for s in _plan(article).sentences]
+    got = [article.text[s.start : s.end] for s in plan_article(article).sentences]
     assert got == ["Ministers met on Monday.", "Prices rose again.", "Paragraph with a list:",
                    "Exports fell sharply last year."]
 
@@ -268,9 +268,17 @@ def test_cli_extract_writes_jsonl(tmp_path, capsys):
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert records == [{"id": "a-001", "article": "a", "start": 6, "end": 40,
                         "text": "“Prices will fall,” said Ana Cruz.", "speaker": "Ana Cruz",
-                        "via": ""}]
+                        "via": "", "rule": "reported speech/name"}]
     assert main(["extract", str(tmp_path / "missing.txt")]) == 1
     assert "missing.txt" in capsys.readouterr().err
+
+
+def test_cli_extract_explain_prints_rule_and_evidence(tmp_path, capsys):
+    path = tmp_path / "a.txt"
+    path.write_text("Head\n\n“Prices will fall,” said Ana Cruz.\n", encoding="utf-8")
+    assert main(["extract", str(path), "--explain"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.split("\t")[:4] == ["a-001", "Ana Cruz", "reported speech/name", "Ana Cruz said"]
 
 
 # -- evaluation

@@ -1,0 +1,95 @@
+"""The English word lists of extraction, as data: speech verbs, role words, titles, pronouns.
+
+Every list is generic (nothing here names a person, outlet or article). Rules read them; to
+teach the extractor a new speech verb or role word, add it here.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Titles and role words dropped from the front of a name ("Defence Minister Lee" -> "Lee").
+NAME_TITLES = frozenset(
+    """
+    mr mrs ms miss dr prof sir dame president vice prime minister secretary general gen
+    admiral adm lt col maj capt sgt cmdr lieutenant colonel major captain sergeant commander
+    ambassador chairman chairwoman chair director chief senator sen rep representative
+    governor gov mayor judge justice spokesperson spokesman spokeswoman former acting retired
+    deputy foreign defence defense unification national security state army navy air force
+    king queen prince princess premier chancellor envoy adviser advisor the
+    """.split()
+)
+
+# Abbreviations whose full stop does not end a sentence (segmentation).
+ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof gen lt col maj capt sgt adm cmdr sen rep gov pres st jr sr no nos vs
+    etc inc corp co ltd dept fig jan feb mar apr jun jul aug sep sept oct nov dec""".split()
+)
+CAN_END_SENTENCE = frozenset("etc inc corp co ltd".split())
+SENTENCE_STARTERS = frozenset(
+    """the a an he she it they we i you his her its their this that these those but and or so
+    yet however in on at as after before when while if since although though there here""".split()
+)
+
+SPEECH_LEMMAS = frozenset(
+    """
+    say tell note urge ask warn stress express believe call state add announce claim argue
+    insist emphasize emphasise remark reiterate reaffirm affirm declare describe explain
+    suggest propose predict hope think caution criticize criticise praise welcome acknowledge
+    admit confirm deny accuse vow pledge promise demand appeal voice highlight comment write
+    tweet report echo clarify recognize recognise dismiss question doubt fear expect oppose
+    reject reply answer mention signal indicate assert maintain contend recall assess
+    underline underscore repeat proclaim concede complain lament condemn denounce slam hail
+    applaud endorse support advocate recommend advise request press assure allege counter
+    retort observe reveal disclose inform testify concur agree want wish worry
+    """.split()
+)
+RELAY_LEMMAS = frozenset("say tell state report add announce write confirm quote relay".split())
+SPEECH_NOUNS = frozenset(
+    "comment remark statement word message speech address letter interview".split()
+)
+STATEMENT_NOUNS = frozenset("statement transcript release readout communique".split())
+DOCUMENT_NOUNS = STATEMENT_NOUNS | frozenset(
+    "report document survey data analysis translation text version poll study".split()
+)
+ROLE_GROUPS: dict[str, str] = {
+    **dict.fromkeys("president leader premier chancellor king queen".split(), "leader"),
+    **dict.fromkeys(
+        "minister secretary chief head director adviser advisor commissioner".split(), "chief"
+    ),
+    **dict.fromkeys("spokesperson spokesman spokeswoman".split(), "spokesperson"),
+    **dict.fromkeys("ambassador envoy representative diplomat".split(), "envoy"),
+    **dict.fromkeys("general admiral commander chairman officer".split(), "military"),
+    **dict.fromkeys("senator lawmaker congressman congresswoman legislator".split(), "lawmaker"),
+    **dict.fromkeys("analyst expert professor researcher scholar".split(), "expert"),
+    "official": "official",
+}
+RELATIONAL_NOUNS = frozenset("sister brother wife husband son daughter mother father aide".split())
+HUMAN_NOUNS = frozenset(
+    """
+    official people person observer source critic government administration ministry office
+    agency committee council country nation ally side party group military army police media
+    negotiator citizen resident voter activist journalist reporter newspaper department
+    parliament congress senate court union organisation organization company regime camp team
+    delegation bloc alliance coalition opposition public community authority cabinet
+    presidency leadership
+    """.split()
+) | frozenset(ROLE_GROUPS) | RELATIONAL_NOUNS
+LEADER_BODIES = frozenset("administration government".split())
+PERSON_TITLES = frozenset(
+    """mr mrs ms dr prof president general gen admiral adm ambassador minister secretary
+    senator sen rep governor gov spokesperson spokesman spokeswoman chairman director
+    envoy mayor judge chancellor premier commissioner""".split()
+)
+ROLE_WORD_FORMS = {
+    "us": "us", "u.s.": "us", "u.s": "us", "american": "us", "america": "us",
+    "korean": "korea", "chinese": "china", "japanese": "japan", "russian": "russia",
+    "defense": "defence", "gen.": "general", "adm.": "admiral",
+}
+PERSON_PRONOUNS = frozenset("he she him her".split())
+GROUP_PRONOUNS = frozenset("they them".split())
+FIRST_PERSON = frozenset("i we".split())
+RELATIVE_PRONOUNS = frozenset("who which that whom".split())
+LEADING_DETERMINERS = frozenset("the a an some many most several other both all".split())
+CLAUSE_CONJUNCTIONS = frozenset("but while whereas".split())
+FIRST_PERSON_TEXT = re.compile(r"\b(?:I|I['’]m|I['’]ve|me|my|we|We|us|our|Our|you|You|your)\b")

@@ -1,0 +1,97 @@
+"""Small helpers over spaCy tokens: subjects, noun phrases, appositions, role words."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from stancekit.extraction.lexicon import ROLE_WORD_FORMS, SPEECH_LEMMAS
+
+
+def role_word(token: Any) -> str:
+    word = token.text.lower().rstrip("’'")
+    return ROLE_WORD_FORMS.get(word, word.strip("."))
+
+
+def content_words(tokens: Iterable[Any]) -> set[str]:
+    return {role_word(t) for t in tokens if not (t.is_stop or t.is_punct or t.is_space)}
+
+
+
+def is_speech_verb(token: Any) -> bool:
+    if token.pos_ not in ("VERB", "AUX") or token.lower_ == "according":
+        return False
+    lemma = token.lemma_.lower()
+    if lemma == "make":  # "made it clear that ..."
+        return any(c.lower_ == "clear" for c in token.children)
+    return lemma in SPEECH_LEMMAS
+
+
+def subject_of(verb: Any) -> Any | None:
+    """The subject of a verb, climbing from a participle or coordinated verb to its head."""
+    current = verb
+    for _ in range(4):
+        subjects = [c for c in current.children if c.dep_ == "nsubj"]
+        if subjects:  # the nearest: "Trump, the South Korean president said"
+            return min(subjects, key=lambda c: abs(c.i - current.i))
+        for child in current.children:
+            if child.dep_ == "agent":
+                return next((g for g in child.children if g.dep_ == "pobj"), None)
+        passive = any(c.dep_ in ("auxpass", "nsubjpass") for c in current.children)
+        if passive or current.dep_ not in ("advcl", "xcomp", "conj", "pcomp", "acl"):
+            return None
+        current = current.head
+    return None
+
+
+def author_of(noun: Any) -> Any | None:
+    """Whose a statement is: "a statement by X", "X's remarks", "a translation from X"."""
+    for child in noun.children:
+        if child.dep_ == "poss":
+            return child
+        if child.dep_ == "prep" and child.lower_ in ("by", "from"):
+            return next((g for g in child.children if g.dep_ == "pobj"), None)
+    return None
+
+
+def open_apposition(token: Any) -> Any | None:
+    """An apposition not closed by a comma before the verb: in "Trump, the South Korean
+    president said, ..." the speaker is the president, not Trump."""
+    for child in token.children:
+        if child.dep_ == "appos":
+            after = child.right_edge.i + 1
+            if after < len(token.doc) and token.doc[after] == token.head:
+                return child
+    return None
+
+
+def is_indefinite(token: Any) -> bool:
+    return any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in token.children)
+
+
+def is_definite(token: Any) -> bool:
+    return any(c.dep_ in ("det", "poss") and c.lower_ not in ("a", "an") for c in token.children)
+
+
+def clause_verb(conjunction: Any) -> Any:
+    """The verb of the clause a conjunction ("but", "while") introduces."""
+    return conjunction.head if conjunction.dep_ == "mark" else next(
+        (t for t in conjunction.head.children if t.dep_ == "conj" and t.i > conjunction.i),
+        conjunction.head)
+
+
+def depth(token: Any) -> int:
+    depth = 0
+    while token.head != token:
+        token, depth = token.head, depth + 1
+    return depth
+
+
+def noun_phrase(token: Any) -> list[Any]:
+    """The tokens of a noun phrase, without coordinated phrases and clauses."""
+    cut = set()
+    for child in token.children:
+        if child.dep_ in ("conj", "cc", "relcl", "acl", "appos", "punct"):
+            cut.update(t.i for t in child.subtree)
+    return [t for t in token.subtree if t.i not in cut]
+
