@@ -367,39 +367,10 @@ def _run_labels_check(args: argparse.Namespace) -> int:
 
 
 def _run_labels_stats(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
     from stancekit.labels import label_stats, load_labels
-    from stancekit.records import STANCES
+    from stancekit.outputs import print_label_stats
 
-    stats = label_stats(load_labels(args.file))
-    console = Console()
-    table = Table(title=f"by origin ({stats.total} claims)")
-    table.add_column("origin")
-    for column in ("claims", *STANCES):
-        table.add_column(column, justify="right")
-    for name, n in stats.origin.most_common():
-        by_stance = stats.origin_stance[name]
-        table.add_row(name, str(n), *(str(by_stance[stance]) for stance in STANCES))
-    console.print(table)
-    for title, counts in (("stance", stats.stance), ("sentiment", stats.sentiment),
-                          ("article", stats.article)):
-        table = Table(title=f"by {title} ({stats.total} claims)")
-        table.add_column(title)
-        table.add_column("claims", justify="right")
-        table.add_column("share", justify="right")
-        for name, n in counts.most_common():
-            table.add_row(name, str(n), f"{n / stats.total:.0%}")
-        console.print(table)
-    table = Table(title="by speaker (a joint claim counts for each speaker)")
-    table.add_column("speaker")
-    for column in ("claims", *STANCES):
-        table.add_column(column, justify="right")
-    for name, n in stats.speaker.most_common():
-        by_stance = stats.speaker_stance[name]
-        table.add_row(name, str(n), *(str(by_stance[stance]) for stance in STANCES))
-    console.print(table)
+    print_label_stats(label_stats(load_labels(args.file)))
     return 0
 
 

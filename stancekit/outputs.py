@@ -100,6 +100,40 @@ def print_speaker_table(positions: Sequence[SpeakerPosition], title: str = "Spea
     console.print(table)
 
 
+def print_label_stats(stats: Any, console: Any = None) -> None:
+    """The tables of `labels stats`: claims by origin, stance, sentiment, article, speaker
+    (`stats` is a `stancekit.labels.LabelStats`)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from stancekit.records import STANCES
+
+    console = console or Console()
+
+    def by_stance(title: str, counts: Any, per_stance: dict[str, Any]) -> Table:
+        table = Table(title=title)
+        table.add_column(title.split()[1])
+        for column in ("claims", *STANCES):
+            table.add_column(column, justify="right")
+        for name, n in counts.most_common():
+            table.add_row(name, str(n), *(str(per_stance[name][s]) for s in STANCES))
+        return table
+
+    console.print(by_stance(f"by origin ({stats.total} claims)", stats.origin,
+                            stats.origin_stance))
+    for title, counts in (("stance", stats.stance), ("sentiment", stats.sentiment),
+                          ("article", stats.article)):
+        table = Table(title=f"by {title} ({stats.total} claims)")
+        table.add_column(title)
+        table.add_column("claims", justify="right")
+        table.add_column("share", justify="right")
+        for name, n in counts.most_common():
+            table.add_row(name, str(n), f"{n / stats.total:.0%}")
+        console.print(table)
+    console.print(by_stance("by speaker (a joint claim counts for each speaker)", stats.speaker,
+                            stats.speaker_stance))
+
+
 def render_report(positions: Sequence[SpeakerPosition], claims: dict[str, ScoredClaim],
                   target: str, n_articles: int, n_claims: int, n_errors: int = 0,
                   max_claims_per_speaker: int = 20) -> str:
