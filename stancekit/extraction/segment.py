@@ -1,6 +1,6 @@
 """Segmentation: body lines, sentences and quotations (plain text rules), and the parse.
 
-The article is cut into lines; page furniture (as `labels.furniture_lines` defines it for the
+The article is cut into lines; page furniture (as `text.furniture_lines` defines it for the
 labels too) is skipped, datelines and bullet marks are stripped, and each body line is split
 into sentences by rules that survive quotes, ellipses and abbreviations. These boundaries are
 handed to spaCy before it parses.
@@ -17,8 +17,8 @@ import numpy
 
 from stancekit.errors import StancekitError
 from stancekit.extraction.lexicon import ABBREVIATIONS, CAN_END_SENTENCE, SENTENCE_STARTERS
-from stancekit.labels import furniture_lines
 from stancekit.records import Article
+from stancekit.text import furniture_lines
 
 DEFAULT_MODEL = "en_core_web_sm"
 # spaCy pipelines re-published on PyPI under another package name (see DESIGN.md).
