@@ -64,11 +64,13 @@ class Pipeline:
         arrived: deque[tuple[Article, bool]] = deque()  # (article, sent to extraction)
 
         def english(articles: Iterable[Article]) -> Iterator[Article]:
+            from stancekit.extraction.genre import with_kind
+
             for article in articles:
                 readable = is_english_script(article.text)
                 arrived.append((article, readable))
                 if readable:
-                    yield article
+                    yield with_kind(article)  # as `extract` does: news or opinion, if unknown
 
         def report_not_english(until: str | None) -> None:
             """Report the articles left out before the article `until` (None: all)."""

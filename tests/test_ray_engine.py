@@ -136,3 +136,13 @@ def test_without_ray_the_error_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(StancekitError, match=r"pip install 'stancekit\[ray\]'"):
         connect()
+
+
+def test_hostile_inputs_give_the_local_engines_errors_and_results(model_dir, tmp_path):
+    corpus = tmp_path / "hostile"
+    shutil.copytree(Path(__file__).resolve().parent / "hostile", corpus)
+    local, on_ray = tmp_path / "local", tmp_path / "ray"
+    score_to_dir([corpus], out=local, model=model_dir, progress=False)
+    score_to_dir([corpus], out=on_ray, model=model_dir, progress=False, engine="ray")
+    assert_same_run(local, on_ray)
+    assert len(lines(on_ray / ERRORS_FILE)) == 10
