@@ -42,9 +42,10 @@ from stancekit.pipeline import Pipeline
 from stancekit.reading import read_jsonl, skip_error
 from stancekit.records import Article, ScoredClaim, SpeakerPosition
 
-__all__ = ["CLAIMS_FILE", "ERRORS_FILE", "PROGRESS_FILE", "REPORT_FILE", "RUN_FILE",
+__all__ = ["CLAIMS_FILE", "DEFAULT_OUT", "ERRORS_FILE", "PROGRESS_FILE", "REPORT_FILE", "RUN_FILE",
            "SPEAKERS_FILE", "RunSummary", "ScoreResult", "TargetWarning", "check_target",
-           "default_model_path", "resolve_model", "score", "score_to_dir"]
+           "default_model_path", "finish_run", "model_folder", "resolve_model", "score",
+           "score_to_dir"]
 
 DEFAULT_OUT = Path("stancekit-out")
 DEFAULT_MODEL_DIRS = (Path("models/finetuned"), Path("models/baseline"))

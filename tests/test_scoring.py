@@ -283,3 +283,29 @@ def test_hostile_inputs_each_get_one_clear_error_and_good_articles_are_scored(
     err = capsys.readouterr().err.splitlines()
     assert len([line for line in err if line.startswith("stancekit score: skipped")]) == \
         len(expected)
+
+
+class PoisonedModel:
+    """The baseline, except that it fails on any batch with a claim containing POISON."""
+
+    def __init__(self, model) -> None:
+        self.model, self.card = model, model.card
+
+    def predict(self, texts, **kwargs):
+        if any("POISON" in text for text in texts):
+            raise RuntimeError("poisoned claim")
+        return self.model.predict(texts, **kwargs)
+
+
+def test_an_article_that_fails_to_classify_fails_alone(model_dir):
+    from stancekit.baseline import BaselineModel
+
+    text = "Officials met on Monday.\n\nThe minister, Jo Park, said the plan {} would bring " \
+           "lasting peace and urged allies to back it."
+    articles = [Article(id=f"a{i}", text=text.format("POISON" if i == 1 else ""))
+                for i in range(3)]
+    model = PoisonedModel(BaselineModel.from_pretrained(model_dir))
+    result = stancekit.score(articles, model=model)
+    assert [(e["article"], e["stage"], e["error"]) for e in result.errors] == [
+        ("a1", "classify", "RuntimeError: poisoned claim")]
+    assert set(result.claims["article"]) == {"a0", "a2"} and result.n_articles == 2

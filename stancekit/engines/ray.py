@@ -221,7 +221,7 @@ class _Extractor:
         articles = (Article(**{f: row[f] for f in ARTICLE_FIELDS}) for row in todo.values())
         for article, claims in self.pipeline.extract(articles, _row_error(todo)):
             todo[article.id]["claims"] = json.dumps([c.to_record() for c in claims])
-        return _table(rows, ("id", "claims"))
+        return _table(rows, ("id", "title", "text", "claims"))
 
 
 class _Classifier:
@@ -235,7 +235,7 @@ class _Classifier:
     def __call__(self, batch: pa.Table) -> pa.Table:
         rows = batch.to_pylist()
         todo = _first_of_each_id(row for row in rows if row["claims"] and not row["error"])
-        pairs = [(Article(id=row["id"], text=""), [
+        pairs = [(Article(id=row["id"], text=row["text"], title=row["title"]), [
             Claim(r["id"], r["article"], r["start"], r["end"], r["text"], r["speaker"], r["via"])
             for r in json.loads(row["claims"])]) for row in todo.values()]
         for row in todo.values():
