@@ -202,7 +202,7 @@ def is_sidecar(path: Path) -> bool:
                 if line.strip():
                     record = json.loads(line)
                     return isinstance(record, dict) and "text" not in record
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False
     return False
 
@@ -337,6 +337,9 @@ def _jsonl_lines(handle: BinaryIO, where: str) -> Iterator[Record | InputError]:
         except ValueError as err:
             yield InputError(where, f"malformed JSON ({err})", number)
             continue
+        except RecursionError:
+            yield InputError(where, "malformed JSON (nested too deeply)", number)
+            continue
         if not isinstance(record, dict):
             yield InputError(where, "a JSON object was expected", number)
             continue
@@ -391,13 +394,22 @@ def _parquet_records(path: Path) -> Iterator[Record | InputError]:
     try:
         parquet = pq.ParquetFile(path)
     except (OSError, pa.ArrowException) as err:
-        yield InputError(str(path), f"not a readable Parquet file ({err})")
+        yield InputError(str(path), f"not a readable Parquet file ({_first_line(err)})")
         return
     if "text" not in parquet.schema_arrow.names:
         yield InputError(str(path), "no 'text' column")
         return
     row = 0
-    for batch in parquet.iter_batches(batch_size=1024):
+    batches = parquet.iter_batches(batch_size=1024)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (OSError, pa.ArrowException) as err:  # a file damaged after its header
+            yield InputError(str(path), f"unreadable Parquet data after row {row} "
+                                        f"({_first_line(err)})")
+            return
         for record in batch.to_pylist():
             row += 1
             yield record, row
@@ -419,6 +431,10 @@ def _article_from_record(record: dict[str, Any], default_id: str) -> Article:
         raise ValueError(f"field 'kind' must be one of {', '.join(ARTICLE_KINDS)}, "
                          f"not {fields['kind']!r}")
     return Article(id=article_id, text=text, **fields)
+
+
+def _first_line(err: Exception) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
 
 
 def _as_str(value: Any) -> str:

@@ -145,4 +145,4 @@ def test_hostile_inputs_give_the_local_engines_errors_and_results(model_dir, tmp
     score_to_dir([corpus], out=local, model=model_dir, progress=False)
     score_to_dir([corpus], out=on_ray, model=model_dir, progress=False, engine="ray")
     assert_same_run(local, on_ray)
-    assert len(lines(on_ray / ERRORS_FILE)) == 10
+    assert len(lines(on_ray / ERRORS_FILE)) == 11

@@ -166,11 +166,13 @@ def test_one_bad_file_gives_one_error_line(tmp_path):
     (tmp_path / "nocol.csv").write_text("id,body\n1,hello\n", encoding="utf-8")
     (tmp_path / "binary.jsonl").write_bytes(b"\0\x01\x02\n" * 20)
     (tmp_path / "allbad.jsonl").write_text("{oops\n", encoding="utf-8")
+    (tmp_path / "deep.jsonl").write_text('{"text": ' + "[" * 100_000 + "\n", encoding="utf-8")
     _, errors = collect(tmp_path)
     assert sorted(str(e) for e in errors) == [
         f"{tmp_path / 'allbad.jsonl'}:1: malformed JSON (Expecting property name enclosed in "
         "double quotes: line 1 column 2 (char 1))",
         f"{tmp_path / 'binary.jsonl'}: binary data, not a text file",
+        f"{tmp_path / 'deep.jsonl'}:1: malformed JSON (nested too deeply)",
         f"{tmp_path / 'nocol.csv'}:1: no 'text' column in the header",
     ]
 
@@ -254,3 +256,19 @@ def test_random_csv_rows_give_articles_or_input_errors(tmp_path, rows):
         writer.writerows(rows)
     for item in read_file(path):
         assert isinstance(item, (Article, InputError))
+
+
+def test_a_parquet_file_damaged_after_its_header_is_one_error_after_its_good_rows(tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "damaged.parquet"
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(400)],
+                          "text": [f"Article number {i} has a sentence." for i in range(400)]})
+    frame.to_parquet(path, row_group_size=200)
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 400] = b"\xff" * 400
+    path.write_bytes(bytes(data))
+    articles, errors = collect(path)
+    assert len(errors) == 1 and "\n" not in str(errors[0])
+    assert str(errors[0]).startswith(f"{path}: unreadable Parquet data after row {len(articles)}")

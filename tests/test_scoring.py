@@ -265,6 +265,7 @@ def test_hostile_inputs_each_get_one_clear_error_and_good_articles_are_scored(
         "binary.jsonl": "binary data, not a text file",
         "binary.txt": "binary data, not a text file",
         "chinese": "no claims: not English",
+        "deep.jsonl": "malformed JSON (nested too deeply)",
         "empty.txt": "empty file",
         "korean": "no claims: not English",
         "latin1.txt": "not UTF-8 text",
