@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from stancekit.models.card import ModelCard, default_target, ordered_labels
@@ -77,6 +78,10 @@ class ClaimClassifier(ClassifierMixin, BaseEstimator):
         self, X: Sequence[Any], y: Sequence[str], sentiment: Sequence[str | None] | None = None
     ) -> ClaimClassifier:
         """Learn stance from `y` and, when given, sentiment (None or "" where unknown)."""
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
+                             "y is None")
+        check_classification_targets(y)
         rows = as_rows(X)
         stances = [str(label) for label in np.asarray(y, dtype=object).ravel()]
         if len(stances) != len(rows):
