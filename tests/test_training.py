@@ -160,3 +160,13 @@ def test_load_explains_missing_and_broken_folders(tmp_path) -> None:
     (tmp_path / "model.json").write_text(json.dumps({"method": "baseline"}))
     with pytest.raises(ModelError, match="incomplete model card"):
         load(tmp_path)
+
+
+def test_labels_load_as_a_dataset(tmp_path) -> None:
+    from stancekit.labels import load_dataset
+
+    labels = tmp_path / "claims.jsonl"
+    labels.write_text("".join(json.dumps(c.to_dict()) + "\n" for c in make_claims()))
+    data = load_dataset(labels)
+    assert len(data) == 12 and data[0]["text"] == make_claims()[0].text
+    assert set(data["stance"]) == {"favor", "against", "none"}
