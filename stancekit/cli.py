@@ -28,7 +28,7 @@ examples:
   python -m stancekit train                       train on labels/claims.jsonl, write models/
   python -m stancekit score seeds/                score the seed articles into stancekit-out/
   python -m stancekit extract article.txt         print the claims and speakers of an article
-  python -m stancekit labels check                validate labels/claims.jsonl against seeds/
+  python -m stancekit labels check                validate the files in labels/ against seeds/
   python -m stancekit evaluate --labels FILE      measure a model on a labeled set
 """
 
@@ -288,19 +288,21 @@ def _add_labels(sub: argparse._SubParsersAction) -> None:
                        description="Tools for label files (.jsonl or .csv, see labels/GUIDE.md).")
     actions = p.add_subparsers(dest="labels_command", metavar="ACTION", required=True)
     check = actions.add_parser(
-        "check", help="validate a label file against its articles",
+        "check", help="validate label files against their articles",
         description="Check offsets against the article text, unique ids, allowed values, "
-        "overlapping spans, and that every body sentence is covered. Prints one line per "
-        "problem (id: field: message) and exits 1 if there is any.",
+        "overlapping spans, and that every body sentence is covered; written labels (origin "
+        "\"written\") need no offsets and must have none. Prints one line per problem "
+        "(id: field: message) and exits 1 if there is any.",
     )
-    check.add_argument("file", nargs="?", type=Path, default=Path("labels/claims.jsonl"),
-                       help="label file (default: %(default)s)")
+    check.add_argument("file", nargs="*", type=Path, default=[Path("labels")],
+                       help="label files or folders (default: every label file in labels/)")
     check.add_argument("--articles", type=Path, default=Path("seeds"),
                        help="folder of the labeled articles (default: %(default)s)")
     check.set_defaults(run=_run_labels_check)
-    stats = actions.add_parser("stats", help="counts by stance, sentiment, speaker and article")
-    stats.add_argument("file", nargs="?", type=Path, default=Path("labels/claims.jsonl"),
-                       help="label file (default: %(default)s)")
+    stats = actions.add_parser(
+        "stats", help="counts by origin, stance, sentiment, speaker and article")
+    stats.add_argument("file", nargs="*", type=Path, default=[Path("labels")],
+                       help="label files or folders (default: every label file in labels/)")
     stats.set_defaults(run=_run_labels_stats)
 
 
@@ -312,11 +314,18 @@ def _run_labels_check(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem)
     if problems:
-        print(f"{len(problems)} problem(s) in {args.file}", file=sys.stderr)
+        shown = ", ".join(str(path) for path in args.file)
+        print(f"{len(problems)} problem(s) in {shown}", file=sys.stderr)
         return 1
-    n_articles = len({label.article for label in labels if label.article})
-    print(f"OK: {len(labels)} labels in {n_articles} articles; offsets match, ids unique, "
-          f"values allowed, no overlaps, every body sentence covered")
+    labeled = [label for label in labels if label.origin != "written"]
+    written = [label for label in labels if label.origin == "written"]
+    n_articles = len({label.article for label in labeled if label.article})
+    n_groups = len({label.article for label in written if label.article})
+    parts = [f"{len(labeled)} labels in {n_articles} articles"] if labeled or not written else []
+    if written:
+        parts.append(f"{len(written)} written labels in {n_groups} groups")
+    print(f"OK: {' and '.join(parts)}; offsets match, ids unique, values allowed, no overlaps, "
+          f"every body sentence covered")
     return 0
 
 
@@ -329,6 +338,14 @@ def _run_labels_stats(args: argparse.Namespace) -> int:
 
     stats = label_stats(load_labels(args.file))
     console = Console()
+    table = Table(title=f"by origin ({stats.total} claims)")
+    table.add_column("origin")
+    for column in ("claims", *STANCES):
+        table.add_column(column, justify="right")
+    for name, n in stats.origin.most_common():
+        by_stance = stats.origin_stance[name]
+        table.add_row(name, str(n), *(str(by_stance[stance]) for stance in STANCES))
+    console.print(table)
     for title, counts in (("stance", stats.stance), ("sentiment", stats.sentiment),
                           ("article", stats.article)):
         table = Table(title=f"by {title} ({stats.total} claims)")

@@ -3,6 +3,8 @@
 The record format and the labeling rules are in labels/GUIDE.md. `validate_labels` also
 checks that every body sentence of a labeled article is covered by some claim; what counts
 as page furniture instead of body text is decided by `furniture_lines` (see its docstring).
+Written claims (`origin` "written", labels/written.jsonl) have no article text: their
+`article` is a group id for grouped cross-validation, and they carry no offsets.
 """
 
 from __future__ import annotations
@@ -18,7 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from stancekit.errors import InputError, LabelError
-from stancekit.records import SENTIMENTS, STANCES, Article, LabeledClaim, split_speakers
+from stancekit.records import (
+    LABEL_ORIGINS,
+    SENTIMENTS,
+    STANCES,
+    Article,
+    LabeledClaim,
+    split_speakers,
+)
 
 LABEL_SUFFIXES: tuple[str, ...] = (".jsonl", ".csv")
 SPEAKER_TABLE = "speakers.jsonl"  # the alias table that lives beside the labels, not labels
@@ -33,7 +42,9 @@ def load_labels(paths: str | Path | Sequence[str | Path]) -> list[LabeledClaim]:
     A folder gives every .jsonl and .csv file in it except the speaker table (speakers.jsonl).
 
     A CSV needs the columns `text,target,stance`; `id` (default `<file stem>-<row>`),
-    `sentiment`, `speaker`, `via`, `article`, `start`, `end` and `note` are optional.
+    `sentiment`, `speaker`, `via`, `article`, `start`, `end`, `note` and `origin` are
+    optional. A missing or empty `origin` is "labeled". Several files may be given, e.g.
+    `["labels/claims.jsonl", "labels/written.jsonl"]`; their labels are concatenated in order.
     Raises LabelError naming file, line and field for the first bad record.
     """
     labels: list[LabeledClaim] = []
@@ -177,6 +188,10 @@ def _make_label(record: Mapping[str, Any], path: Path, line: int) -> LabeledClai
         if not isinstance(value, str):
             raise fail(name, "must be a string")
         extras[name] = value.strip()
+    origin = record.get("origin") or "labeled"
+    if not isinstance(origin, str) or origin.strip().lower() not in LABEL_ORIGINS:
+        raise fail("origin", f"{origin!r} is not one of {', '.join(LABEL_ORIGINS)}")
+    origin = origin.strip().lower()
     start, end = record.get("start"), record.get("end")
     for name, value in (("start", start), ("end", end)):
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
@@ -197,6 +212,7 @@ def _make_label(record: Mapping[str, Any], path: Path, line: int) -> LabeledClai
         sentiment=sentiment,
         start=start,
         end=end,
+        origin=origin,
         **extras,
     )
 
@@ -241,11 +257,12 @@ class LabelProblem:
 def validate_labels(labels: Sequence[LabeledClaim], articles_dir: str | Path) -> list[LabelProblem]:
     """Check labels against the articles in `articles_dir`; an empty list means all is well.
 
-    Checks: unique ids, allowed stance and sentiment values, a target and speaker, offsets
-    that exist and match the article text, no overlapping spans within an article, and that
-    every body sentence of the articles is covered (when any label names an article, every
-    article in the folder must be labeled). Labels without an article (e.g. from CSV) get the
-    value checks only.
+    Checks: unique ids, allowed stance, sentiment and origin values, a target and speaker,
+    offsets that exist and match the article text, no overlapping spans within an article,
+    and that every body sentence of the articles is covered (when any label names an
+    article, every article in the folder must be labeled). Labels without an article (e.g.
+    from CSV) get the value checks only. Written labels (origin "written") need no article
+    file and no offsets: they must have none, a speaker, and a text no other written label has.
     """
     problems: list[LabelProblem] = []
     read_errors: dict[str, str] = {}
@@ -255,10 +272,14 @@ def validate_labels(labels: Sequence[LabeledClaim], articles_dir: str | Path) ->
 
     articles = {a.id: a for a in _read_articles(articles_dir, on_error)}
     seen: set[str] = set()
+    written_texts: dict[str, str] = {}
     spans: dict[str, list[LabeledClaim]] = {}
     for label in labels:
         problems.extend(_value_problems(label, seen))
         seen.add(label.id)
+        if label.origin == "written":
+            problems.extend(_written_problems(label, written_texts))
+            continue
         if not label.article:
             continue
         article = articles.get(label.article)
@@ -273,7 +294,7 @@ def validate_labels(labels: Sequence[LabeledClaim], articles_dir: str | Path) ->
             spans.setdefault(label.article, []).append(label)
     for article_labels in spans.values():
         problems.extend(_overlap_problems(article_labels))
-    if any(label.article for label in labels):
+    if any(label.article and label.origin != "written" for label in labels):
         for article in articles.values():
             covered = [(lab.start or 0, lab.end or 0) for lab in spans.get(article.id, [])]
             for start, end, text in uncovered_sentences(article, covered):
@@ -308,8 +329,22 @@ def _value_problems(label: LabeledClaim, seen: set[str]) -> Iterator[LabelProble
         yield LabelProblem(label.id, "sentiment", f"{label.sentiment!r} is not one of {allowed}")
     if not label.target.strip():
         yield LabelProblem(label.id, "target", "empty")
-    if label.article and not label.speaker.strip():
+    if label.origin not in LABEL_ORIGINS:
+        allowed = ", ".join(LABEL_ORIGINS)
+        yield LabelProblem(label.id, "origin", f"{label.origin!r} is not one of {allowed}")
+    if (label.article or label.origin == "written") and not label.speaker.strip():
         yield LabelProblem(label.id, "speaker", "empty")
+
+
+def _written_problems(label: LabeledClaim, texts: dict[str, str]) -> Iterator[LabelProblem]:
+    """A written claim has no article text, so no offsets, and a text no other written one has."""
+    if label.start is not None or label.end is not None:
+        yield LabelProblem(label.id, "start", "a written label has no offsets (start/end null)")
+    key = " ".join(label.text.split()).lower()
+    if key in texts:
+        yield LabelProblem(label.id, "text", f"same text as written label {texts[key]}")
+    else:
+        texts[key] = label.id
 
 
 def _offset_problem(label: LabeledClaim, text: str) -> LabelProblem | None:
@@ -450,6 +485,8 @@ class LabelStats:
     """Counts over a label set; a joint claim counts once for each of its speakers."""
 
     total: int = 0
+    origin: Counter[str] = field(default_factory=Counter)
+    origin_stance: dict[str, Counter[str]] = field(default_factory=dict)
     stance: Counter[str] = field(default_factory=Counter)
     sentiment: Counter[str] = field(default_factory=Counter)
     article: Counter[str] = field(default_factory=Counter)
@@ -458,10 +495,13 @@ class LabelStats:
 
 
 def label_stats(labels: Iterable[LabeledClaim]) -> LabelStats:
-    """Counts by stance, sentiment (None as "unlabeled"), article, speaker, speaker x stance."""
+    """Counts by origin, origin x stance, stance, sentiment (None as "unlabeled"), article,
+    speaker, speaker x stance."""
     stats = LabelStats()
     for label in labels:
         stats.total += 1
+        stats.origin[label.origin] += 1
+        stats.origin_stance.setdefault(label.origin, Counter())[label.stance] += 1
         stats.stance[label.stance] += 1
         stats.sentiment[label.sentiment or "unlabeled"] += 1
         stats.article[label.article or "(none)"] += 1

@@ -11,6 +11,7 @@ ARTICLE_KINDS: tuple[str, ...] = ("news", "opinion")
 NARRATOR = "narrator"
 AUTHOR_PREFIX = "author:"
 DEFAULT_TARGET = "end-of-war declaration"
+LABEL_ORIGINS: tuple[str, ...] = ("labeled", "written")  # a sentence of an article, or written
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,9 @@ class LabeledClaim:
     """One hand-labeled training example (see labels/GUIDE.md).
 
     Records from CSV label files may lack offsets (`start`/`end` None), an article and a
-    sentiment; everything that trains or evaluates copes with that.
+    sentiment; everything that trains or evaluates copes with that. `origin` is "labeled"
+    for a sentence of a real article and "written" for a claim the labelers wrote
+    themselves (labels/written.jsonl: no offsets, `article` is a group id, not a file).
     """
 
     id: str
@@ -76,6 +79,7 @@ class LabeledClaim:
     start: int | None = None
     end: int | None = None
     note: str = ""
+    origin: str = "labeled"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

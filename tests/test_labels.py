@@ -74,6 +74,7 @@ def test_bad_stance_names_file_line_field(tmp_path: Path) -> None:
 
 ROOT = Path(__file__).resolve().parents[1]
 CLAIMS = ROOT / "labels" / "claims.jsonl"
+WRITTEN = ROOT / "labels" / "written.jsonl"
 SPEAKERS = ROOT / "labels" / "speakers.jsonl"
 SEEDS = ROOT / "seeds"
 
@@ -113,7 +114,31 @@ def test_every_speaker_is_in_the_alias_table(shipped: list[LabeledClaim]) -> Non
 
 
 def test_load_folder_skips_speaker_table(shipped: list[LabeledClaim]) -> None:
-    assert load_labels(CLAIMS.parent) == shipped
+    assert load_labels(CLAIMS.parent) == shipped + load_labels(WRITTEN)
+
+
+def test_shipped_written_labels_pass(capsys: pytest.CaptureFixture) -> None:
+    """labels/written.jsonl: written claims, no offsets, grouped, all three stances well used."""
+    written = load_labels(WRITTEN)
+    assert validate_labels(written, SEEDS) == []
+    assert all(label.origin == "written" and label.start is None for label in written)
+    assert all(label.article.startswith("written-") and label.speaker for label in written)
+    assert [label.id for label in written] == [f"w-{n:04d}" for n in range(1, len(written) + 1)]
+    stats = label_stats(written)
+    assert min(stats.stance[stance] for stance in STANCES) >= len(written) / 4
+    assert min(stats.sentiment[sentiment] for sentiment in SENTIMENTS) >= len(written) / 6
+    assert all(5 <= len(label.text.split()) <= 60 for label in written)
+    assert main(["labels", "check", "--articles", str(SEEDS), str(CLAIMS), str(WRITTEN)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"OK: 149 labels in 5 articles and {len(written)} written labels in ")
+
+
+def test_load_several_files_keeps_origin(shipped: list[LabeledClaim]) -> None:
+    both = load_labels([CLAIMS, WRITTEN])
+    assert both[: len(shipped)] == shipped
+    assert {label.origin for label in shipped} == {"labeled"}
+    n_written = len(both) - len(shipped)
+    assert label_stats(both).origin == {"labeled": len(shipped), "written": n_written}
 
 
 def test_stats_counts_joint_speakers_for_each() -> None:
@@ -125,6 +150,7 @@ def test_stats_counts_joint_speakers_for_each() -> None:
     assert stats.total == 2 and stats.speaker == {"A": 2, "B": 1}
     assert stats.speaker_stance["A"] == {"against": 1, "favor": 1}
     assert stats.sentiment == {"unlabeled": 2} and stats.article == {"p": 1, "(none)": 1}
+    assert stats.origin == {"labeled": 2} and stats.origin_stance["labeled"]["favor"] == 1
 
 
 # --- each kind of broken record fails with a precise message ------------------------------------
@@ -281,6 +307,107 @@ def test_offsets_must_fit_text(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "a.jsonl", [{**RECORD, "end": 7}])
     with pytest.raises(LabelError, match=r"field 'end': end - start = 7 but text has 5 chars"):
         load_labels(path)
+
+
+# --- written labels: no article text, no offsets ------------------------------------------------
+
+WRITTEN_RECORD = {
+    **RECORD,
+    "id": "w-1",
+    "article": "written-01",
+    "start": None,
+    "end": None,
+    "text": "The senator called the declaration a dangerous gamble.",
+    "speaker": "A senator",
+    "stance": "against",
+    "sentiment": "negative",
+    "origin": "written",
+}
+
+
+def test_written_labels_need_no_article(tmp_path: Path, corpus: Path) -> None:
+    second = {**WRITTEN_RECORD, "id": "w-2", "text": "Officials met on Monday to discuss it."}
+    assert check(tmp_path, corpus, [WRITTEN_RECORD, second]) == []
+    assert check(tmp_path, corpus, [*good_records(), WRITTEN_RECORD]) == []
+
+
+def test_written_labels_rules(tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture) -> None:
+    text = WRITTEN_RECORD["text"]
+    records = [
+        WRITTEN_RECORD,
+        {**WRITTEN_RECORD, "id": "w-2", "start": 0, "end": len(text)},
+        {**WRITTEN_RECORD, "id": "w-3", "text": "Critics say it is far too early.", "speaker": ""},
+    ]
+    assert check(tmp_path, corpus, records) == [
+        "w-2: start: a written label has no offsets (start/end null)",
+        "w-2: text: same text as written label w-1",
+        "w-3: speaker: empty",
+    ]
+    path = tmp_path / "l.jsonl"
+    assert main(["labels", "check", str(path), "--articles", str(corpus)]) == 1
+    assert capsys.readouterr().out.count("\n") == 3
+
+
+def test_article_labels_still_need_offsets(tmp_path: Path, corpus: Path) -> None:
+    records = [*good_records(), WRITTEN_RECORD]
+    records[0] = {**records[0], "start": None, "end": None}
+    problems = check(tmp_path, corpus, records)
+    assert problems[0] == "art-001: start: a label with an article needs start and end"
+    assert problems[1].startswith("art: coverage: uncovered body text")
+
+
+def test_bad_origin(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "a.jsonl", [{**WRITTEN_RECORD, "origin": "invented"}])
+    with pytest.raises(LabelError, match=r"a\.jsonl:1: record 'w-1', field 'origin'"):
+        load_labels(path)
+    (label,) = load_labels(write_jsonl(tmp_path / "b.jsonl", [{**RECORD, "origin": ""}]))
+    assert label.origin == "labeled"
+    csv_path = tmp_path / "c.csv"
+    csv_path.write_text("text,target,stance,origin\nWe back it.,t,favor,Written\n")
+    assert [label.origin for label in load_labels(csv_path)] == ["written"]
+
+
+written_rows = st.lists(
+    st.fixed_dictionaries(
+        {
+            "text": st.sampled_from(["It is a mistake.", "We back the declaration.", "Talks end."]),
+            "speaker": st.sampled_from(["", "  ", "Rep. Jane Doe"]),
+            "start": st.none() | st.integers(0, 3),
+            "stance": st.sampled_from(STANCES),
+        }
+    ),
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=written_rows)
+def test_written_validator_property(tmp_path: Path, rows: list[dict]) -> None:
+    """A written label is flagged exactly for offsets, a blank speaker or a repeated text."""
+    records = [
+        {
+            **WRITTEN_RECORD,
+            **row,
+            "id": f"w-{n}",
+            "end": None if row["start"] is None else row["start"] + len(row["text"]),
+        }
+        for n, row in enumerate(rows)
+    ]
+    labels = load_labels(write_jsonl(tmp_path / "p.jsonl", records))
+    found = {(p.id, p.field) for p in validate_labels(labels, tmp_path)}
+    expected: set[tuple[str, str]] = set()
+    seen: set[str] = set()
+    for record in records:
+        if record["start"] is not None:
+            expected.add((record["id"], "start"))
+        if not record["speaker"].strip():
+            expected.add((record["id"], "speaker"))
+        if record["text"].lower() in seen:
+            expected.add((record["id"], "text"))
+        seen.add(record["text"].lower())
+    assert found == expected
 
 
 def test_furniture_is_not_body(corpus: Path) -> None:
