@@ -53,8 +53,14 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--base-model", default=None,
                    help="encoder to fine-tune: a local folder or Hugging Face id "
                    "(default: the bundled all-MiniLM-L6-v2)")
+    p.add_argument("--articles", type=Path, default=Path("seeds"), metavar="DIR",
+                   help="the labeled claims' articles, which give each claim its context "
+                   "(default: %(default)s; claims of other articles go without)")
+    p.add_argument("--context", choices=("yes", "no", "auto"), default="auto",
+                   help="read each claim with its previous sentence and headline "
+                   "(default: %(default)s = the fine-tuned model does, the baseline not)")
     p.add_argument("--epochs", type=_positive_int, default=None,
-                   help="fine-tuning epochs (default: about 80 steps, at most 12 epochs)")
+                   help="fine-tuning epochs (default: sized by the data; see README)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     p.add_argument("--folds", type=_positive_int, default=5,
                    help="cross-validation folds, at most one per article (default: %(default)s)")
@@ -69,15 +75,18 @@ def _run_train(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from stancekit.labels import load_labels
+    from stancekit.reading import read_articles
     from stancekit.training import TrainOptions, results_table, train
 
     paths = args.labels or [Path("labels/claims.jsonl")]
     claims = load_labels(paths)
+    articles = {a.id: a for a in read_articles(args.articles)} if args.articles.is_dir() else {}
     methods = ("baseline", "finetuned") if args.method == "all" else (args.method,)
+    context = {"yes": True, "no": False, "auto": None}[args.context]
     options = TrainOptions(base_model=args.base_model, epochs=args.epochs, seed=args.seed,
-                           folds=args.folds, quiet=args.quiet)
+                           folds=args.folds, context=context, quiet=args.quiet)
     reports = train(claims, methods, args.out, options, mask_speakers=args.mask_speakers,
-                    label_files=paths)
+                    label_files=paths, articles=articles)
     Console().print(results_table(reports))
     for report in reports:
         print(f"wrote {report.folder}/", file=sys.stderr)

@@ -15,6 +15,8 @@ from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_f
 
 from stancekit.aggregation import speaker_positions
 from stancekit.errors import StancekitError
+from stancekit.metrics import expected_calibration_error, macro_f1, stance_metrics
+from stancekit.models import ClaimInput, claim_context
 from stancekit.records import (
     AUTHOR_PREFIX,
     NARRATOR,
@@ -27,7 +29,7 @@ from stancekit.records import (
     SpeakerPosition,
     split_speakers,
 )
-from stancekit.training import macro_f1, stance_metrics
+from stancekit.training import fold_models, label_rows, labels_sha256
 
 
 class _GoldClaim(Protocol):
@@ -86,22 +88,6 @@ def extraction_scores(gold: Sequence[_GoldClaim], extracted: Sequence[Claim]) ->
 
 # --------------------------------------------------------------------------------------------
 # Classification on gold claims
-
-
-def expected_calibration_error(confidences: Sequence[float], correct: Sequence[bool],
-                               n_bins: int = 10) -> float:
-    """ECE: the mean |accuracy - confidence| over equal-width confidence bins, weighted by
-    the share of predictions in each bin (a confidence of exactly 1 falls in the last bin)."""
-    conf = np.asarray(confidences, dtype=float)
-    hits = np.asarray(correct, dtype=float)
-    if len(conf) == 0:
-        return math.nan
-    bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
-    total = 0.0
-    for b in np.unique(bins):
-        inside = bins == b
-        total += inside.sum() * abs(hits[inside].mean() - conf[inside].mean())
-    return float(total / len(conf))
 
 
 def stance_report(gold: Sequence[str], predictions: Sequence[Prediction],
@@ -201,12 +187,19 @@ def evaluate(
         from stancekit.extraction import extract_many
 
         extracted = [c for _, claims in extract_many(articles, aliases=aliases) for c in claims]
+    by_id = {a.id: a for a in articles}
+    gold_rows = label_rows(labels, by_id)
+    extracted_rows = [
+        ClaimInput(c.text, target, c.speaker, claim_context(by_id[c.article_id].text, c.start,
+                                                            by_id[c.article_id].title))
+        for c in extracted
+    ]
     if cross_validate:
-        gold_predictions, extracted_predictions = _cross_validated(model, labels, extracted,
-                                                                   folds, quiet)
+        gold_predictions, extracted_predictions = _cross_validated(
+            model, labels, gold_rows, extracted, extracted_rows, folds, quiet)
     else:
-        gold_predictions = _predict(model, [(c.text, c.target, c.speaker) for c in labels])
-        extracted_predictions = _predict(model, [(c.text, target, c.speaker) for c in extracted])
+        gold_predictions = model.predict(gold_rows)
+        extracted_predictions = model.predict(extracted_rows)
     gold_scored = [
         ScoredClaim(Claim(c.id, c.article, c.start or 0, c.end or 0, c.text, c.speaker, c.via),
                     c.target, p)
@@ -233,33 +226,23 @@ def evaluate(
     return report
 
 
-def _predict(model: Any, items: Sequence[tuple[str, str, str]]) -> list[Prediction]:
-    if not items:
-        return []
-    texts, targets, speakers = (list(column) for column in zip(*items, strict=True))
-    return model.predict(texts, target=targets, speakers=speakers)
-
-
-def _cross_validated(model: Any, labels: Sequence[LabeledClaim], extracted: Sequence[Claim],
-                     folds: int, quiet: bool) -> tuple[list[Prediction], list[Prediction]]:
+def _cross_validated(model: Any, labels: Sequence[LabeledClaim], gold_rows: list[ClaimInput],
+                     extracted: Sequence[Claim], extracted_rows: list[ClaimInput], folds: int,
+                     quiet: bool) -> tuple[list[Prediction], list[Prediction]]:
     """Out-of-fold predictions for the gold claims and for the claims extracted from each
-    held-out article, from models retrained like `model` (grouped by article)."""
-    from stancekit.training import TrainOptions, fold_models
-
-    card = model.card
-    options = TrainOptions(base_model=card.base_model, epochs=card.settings.get("epochs"),
-                           seed=card.settings.get("seed", 0), folds=folds, quiet=quiet)
+    held-out article, from clones of `model` (same method and settings) fitted on the other
+    folds: the cross-validation `train` runs (grouped by article)."""
     gold: list[Prediction | None] = [None] * len(labels)
     extracted_out: list[Prediction | None] = [None] * len(extracted)
-    for test, fold_model in fold_models(card.method, labels, card.masked_speakers, options):
-        held = [labels[i] for i in test]
-        for i, p in zip(test, _predict(fold_model, [(c.text, c.target, c.speaker) for c in held]),
-                        strict=True):
+    settings = getattr(model, "settings", None)  # the fine-tuned model's trainer settings
+    seed = settings.seed if settings is not None else 0
+    for test, fold_model in fold_models(model, labels, gold_rows, folds, seed, quiet):
+        for i, p in zip(test, fold_model.predict([gold_rows[i] for i in test]), strict=True):
             gold[i] = p
-        held_articles = {c.article for c in held}
+        held_articles = {labels[i].article for i in test}
         rows = [i for i, c in enumerate(extracted) if c.article_id in held_articles]
-        items = [(extracted[i].text, card.default_target, extracted[i].speaker) for i in rows]
-        for i, p in zip(rows, _predict(fold_model, items), strict=True):
+        for i, p in zip(rows, fold_model.predict([extracted_rows[i] for i in rows]),
+                        strict=True):
             extracted_out[i] = p
     missing = [extracted[i].article_id for i, p in enumerate(extracted_out) if p is None]
     if missing:
@@ -270,7 +253,5 @@ def _cross_validated(model: Any, labels: Sequence[LabeledClaim], extracted: Sequ
 
 def trained_on(model: Any, label_files: Sequence[str | Path]) -> bool:
     """True when any of these label files is one the model was trained on (by sha256)."""
-    from stancekit.training import labels_sha256
-
     trained = set(model.card.labels_sha256.values())
     return any(digest in trained for digest in labels_sha256(label_files).values())

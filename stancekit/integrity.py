@@ -219,11 +219,17 @@ def check_label_sets(
                              f"the classes {sorted(map(str, theirs))} in {Path(path).name}")
 
 
+def card_settings(card: Card) -> dict[str, Any]:
+    """The card's settings with a trainer's nested `settings` object merged in."""
+    nested = card.settings.get("settings")
+    return {**card.settings, **nested} if isinstance(nested, dict) else dict(card.settings)
+
+
 def check_max_length(card: Card, config: Mapping[str, Any], folder: str | Path) -> None:
     """Refuse a `max_length` longer than the encoder's position embeddings."""
     encoder = config.get("encoder")
     limit = encoder.get("max_position_embeddings") if isinstance(encoder, dict) else None
-    max_length = card.settings.get("max_length")
+    max_length = card_settings(card).get("max_length")
     if isinstance(limit, int) and isinstance(max_length, int) and max_length > limit:
         raise ModelError(f"{Path(folder) / CARD_FILE}: settings.max_length must be at most the "
                          f"encoder's {limit} positions ({CONFIG_FILE}), not {max_length}")
@@ -268,7 +274,7 @@ def validate_card(card: Card, path: str | Path) -> None:
     for field, rule, ok in problems:
         if not ok:
             raise ModelError(f"{path}: {field} must be {rule}, not {getattr(card, field)!r}")
-    for name, value in card.settings.items():
+    for name, value in card_settings(card).items():
         rule, valid = SETTING_RULES.get(name, ("", lambda v: True))
         if not valid(value):
             raise ModelError(f"{path}: settings.{name} must be {rule}, not {value!r}")
