@@ -379,15 +379,15 @@ def _add_labels_exchange(actions: argparse._SubParsersAction) -> None:
     export.set_defaults(run=_run_labels_export)
     imp = actions.add_parser(
         "import", help="read an annotation tool's export back as labels",
-        description="Read Label Studio's JSON export, doccano's JSONL export or Prodigy's "
-        "db-out JSONL, check each label, and merge them into a label file (a claim labeled "
-        "again replaces its old label; a taken id gets the next free one).",
+        description="Read Label Studio's JSON export (not JSON-MIN), doccano's JSONL export or "
+        "Prodigy's db-out JSONL, check each label, and merge them into a label file (a claim "
+        "labeled again replaces its old label; a taken id gets the next free one).",
     )
     imp.add_argument("file", type=Path, help="the tool's export file")
     imp.add_argument("--from", dest="tool", choices=tools, required=True,
                      help="the annotation tool")
-    imp.add_argument("--into", type=Path, default=Path("labels/claims.jsonl"),
-                     help="label file to merge into, created if missing (default: %(default)s)")
+    imp.add_argument("--into", type=Path, required=True,
+                     help="label file to merge into, created if missing")
     imp.add_argument("--articles", type=Path, default=None, metavar="DIR",
                      help="the labeled articles, to check offsets against their text")
     imp.set_defaults(run=_run_labels_import)
