@@ -146,6 +146,24 @@ def test_labelstudio_tasks_follow_the_labeling_config():
         "sentiment": {"choices": ["positive"]}}
 
 
+def test_label_studio_sdk_accepts_the_config_and_tasks(seed_tasks):
+    """Checked with Label Studio's own SDK where it is installed. It is not a dependency
+    (label-studio-sdk 2.1 pulls in about 70 packages, opencv and nltk among them)."""
+    sdk = pytest.importorskip("label_studio_sdk.label_interface")
+    interface = sdk.LabelInterface(labelstudio_config())
+    suggestion = Prediction("none", {"favor": 0.2, "against": 0.1, "none": 0.7}, "neutral",
+                            {"positive": 0.1, "negative": 0.1, "neutral": 0.8})
+    tasks = to_labelstudio([*seed_tasks[:20], replace(seed_tasks[20], stance="",
+                                                      suggestion=suggestion)])
+    for task in tasks:
+        assert all(task["data"].get(obj.value_name) is not None
+                   for obj in interface.objects if obj.value_is_variable)
+        for run in task.get("annotations", []):
+            assert interface.validate_annotation(run)
+        for run in task.get("predictions", []):
+            assert interface.validate_prediction(run, return_errors=True) == []
+
+
 def test_labelstudio_two_stances_is_an_error():
     exported = [{"id": 1, "data": {"claim_id": "a-1", "text": "It works.", "target": "t"},
                  "annotations": [{"result": [
