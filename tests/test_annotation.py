@@ -383,3 +383,16 @@ def test_suggest_with_a_model_and_labels_already_had(encoder):
         assert 1 <= len(tasks) <= 4  # the labeled claim is not suggested again
         assert all("Omar Diaz warned" not in t.text for t in tasks)
         assert all(t.suggestion is not None and t.priority is not None for t in tasks)
+
+
+def test_cli_suggest_on_the_seeds_with_and_without_a_model(tmp_path, capsys):
+    texts = {a.id: a.text for a in read_articles(SEEDS)}
+    for extra, how in (([], "cold start"), (["--model", str(ROOT / "models" / "baseline")],
+                                            "uncertainty")):
+        out = tmp_path / "round.jsonl"
+        assert main(["suggest", str(SEEDS), "-n", "6", "--out", str(out), *extra]) == 0
+        assert how in capsys.readouterr().err
+        tasks = read_tasks(out)
+        assert len(tasks) == 6 and len({t.id for t in tasks}) == 6
+        assert all(texts[t.article][t.start:t.end] == t.text and t.stance == "" for t in tasks)
+        assert all((t.suggestion is not None) == bool(extra) for t in tasks)
