@@ -746,21 +746,28 @@ def import_labels(path: str | Path, tool: str) -> ImportResult:
     Prodigy db-out JSONL."""
     path = Path(path)
     if tool == "labelstudio":
-        try:
-            exported = json.loads(path.read_text("utf-8-sig"))
-        except FileNotFoundError:
-            raise InputError(str(path), "no such file") from None
-        except json.JSONDecodeError as err:
-            raise InputError(str(path), f"malformed JSON: {err.msg}", line=err.lineno) from None
-        return from_labelstudio(exported, str(path))
+        return from_labelstudio(_json_file(path), str(path))
     if tool not in TOOLS:
         raise ValueError(f"tool must be one of {', '.join(TOOLS)}, not {tool!r}")
     if tool == "doccano" and path.suffix.lower() == ".json":
-        records = json.loads(path.read_text("utf-8-sig"))
+        records = _json_file(path)
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise InputError(str(path), "a doccano JSON export is a list of objects")
     else:
         records = [record for _, record in _jsonl_records(path)]
     reader = from_doccano if tool == "doccano" else from_prodigy
     return reader(records, str(path))
+
+
+def _json_file(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text("utf-8-sig"))
+    except FileNotFoundError:
+        raise InputError(str(path), "no such file") from None
+    except UnicodeDecodeError as err:
+        raise InputError(str(path), f"not UTF-8 text ({err.reason})") from None
+    except json.JSONDecodeError as err:
+        raise InputError(str(path), f"malformed JSON: {err.msg}", line=err.lineno) from None
 
 
 @dataclass
