@@ -26,8 +26,10 @@ from common import LABELS, ROOT, environment, write_section
 
 from stancekit.annotation import ClaimEncoder, rank_claims
 from stancekit.labels import load_labels
+from stancekit.metrics import f_avg, macro_f1
+from stancekit.models import BaselineClassifier
 from stancekit.records import Claim, LabeledClaim
-from stancekit.training import TrainOptions, f_avg, fit_model, macro_f1
+from stancekit.training import fit_claims, label_rows
 
 SECTION = "## Annotation loop"
 STRATEGIES = ("random", "uncertainty", "diverse", "speakers")
@@ -40,7 +42,7 @@ def as_claim(label: LabeledClaim) -> Claim:
 
 def measure(labels: list[LabeledClaim], dev: list[LabeledClaim]) -> tuple[float, float, object]:
     """(stance F_avg, stance macro-F1) on `dev` of a baseline trained on `labels`, and it."""
-    model = fit_model("baseline", labels, False, TrainOptions())
+    model = fit_claims(BaselineClassifier(), labels, label_rows(labels))
     predicted = [p.stance for p in model.predict([d.text for d in dev],
                                                  target=[d.target for d in dev])]
     truth = [d.stance for d in dev]
