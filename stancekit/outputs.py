@@ -15,15 +15,19 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from stancekit.aggregation import INSUFFICIENT
 from stancekit.records import ScoredClaim, SpeakerPosition
 
 FORMATS = ("jsonl", "csv", "parquet")
-SPEAKER_COLUMNS = ("speaker", "n_claims", "n_stance_claims", "position", "interval_low",
-                   "interval_high", "verdict", "sentiment")
+SPEAKER_COLUMNS = ("speaker", "type", "aliases", "n_articles", "n_claims", "n_stance_claims",
+                   "position", "interval_low", "interval_high", "verdict", "sentiment")
+PERIOD_COLUMNS = ("speaker", "period", "n_claims", "n_stance_claims", "position",
+                  "interval_low", "interval_high", "verdict")
 CLAIM_COLUMNS = ("id", "article", "start", "end", "text", "speaker", "via", "target", "stance",
                  "p_favor", "p_against", "p_none", "sentiment", "p_positive", "p_negative",
                  "p_neutral")
-VERDICT_COLOURS = {"favor": "#1b7f3b", "against": "#b3261e", "mixed": "#a66a00", "none": "#6b6b6b"}
+VERDICT_COLOURS = {"favor": "#1b7f3b", "against": "#b3261e", "mixed": "#a66a00",
+                   INSUFFICIENT: "#8a8a8a"}
 
 
 def flat_claim(record: dict[str, Any]) -> dict[str, Any]:
@@ -35,16 +39,20 @@ def flat_claim(record: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def speaker_rows(positions: Iterable[SpeakerPosition]) -> list[dict[str, Any]]:
-    """Speaker table rows with the columns of speakers.csv."""
-    return [{col: getattr(p, col) for col in SPEAKER_COLUMNS} for p in positions]
+def speaker_rows(positions: Iterable[SpeakerPosition],
+                 columns: Sequence[str] = SPEAKER_COLUMNS) -> list[dict[str, Any]]:
+    """Speaker table rows with the columns of speakers.csv (aliases joined by "; ")."""
+    return [{col: "; ".join(p.aliases) if col == "aliases" else getattr(p, col)
+             for col in columns} for p in positions]
 
 
-def write_speakers_csv(path: Path, positions: Sequence[SpeakerPosition]) -> None:
+def write_speakers_csv(path: Path, positions: Sequence[SpeakerPosition],
+                       columns: Sequence[str] = SPEAKER_COLUMNS) -> None:
+    """speakers.csv, or with PERIOD_COLUMNS positions_over_time.csv."""
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=SPEAKER_COLUMNS)
+        writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
-        writer.writerows(speaker_rows(positions))
+        writer.writerows(speaker_rows(positions, columns))
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -96,7 +104,7 @@ def print_speaker_table(positions: Sequence[SpeakerPosition], title: str = "Spea
                             ("95% interval", "center"), ("verdict", "left"),
                             ("sentiment", "right")):
         table.add_column(header, justify=justify, no_wrap=True)
-    styles = {"favor": "green", "against": "red", "mixed": "yellow", "none": "dim"}
+    styles = {"favor": "green", "against": "red", "mixed": "yellow", INSUFFICIENT: "dim"}
     for p in positions:
         table.add_row(p.speaker, str(p.n_claims), str(p.n_stance_claims), f"{p.position:+.2f}",
                       f"[{p.interval_low:+.2f}, {p.interval_high:+.2f}]",
