@@ -82,23 +82,28 @@ GROUP_NOUNS = frozenset(
     """official expert analyst critic opponent supporter observer lawmaker legislator
     diplomat source scholar researcher activist resident citizen voter conservative liberal
     progressive protester veteran leader member officer negotiator commentator economist
-    professor politician people authority worker student reporter journalist""".split()
+    professor politician people authority worker student reporter journalist ally""".split()
 )
 _WORD = re.compile(r"[^\W\d_][\w'.-]*")
 
 
 def speaker_type(name: str) -> str:
     """`author` for `author:<source>`; `collective` for an unnamed group ("U.S. officials",
-    "Experts": the last word is lower case or a plural of GROUP_NOUNS); `body` for an
-    institution, state or outlet (a BODY_WORDS word, an acronym, or a single name such as
-    a capital standing for its government); else `person`."""
+    "Experts": the last word is one of GROUP_NOUNS, or lower case and not a BODY_WORDS
+    word); `body` for an institution, state or outlet (a BODY_WORDS word, an acronym, or a
+    single name such as a capital standing for its government); else `person`. A heuristic
+    over the name alone: pass `speaker_types` to `PositionAggregator` to override it."""
     if name.lower().startswith(AUTHOR_PREFIX):
         return "author"
     words = _WORD.findall(name)
     if not words:
         return "collective"
-    last = words[-1]
-    if last[0].islower() or _singular(last.lower()) in GROUP_NOUNS:
+    last = words[-1].lower()
+    if _singular(last) in GROUP_NOUNS:
+        return "collective"
+    if last in BODY_WORDS:
+        return "body"
+    if words[-1][0].islower():
         return "collective"
     if (len(words) == 1 or any(w.lower() in BODY_WORDS for w in words)
             or any(w.isupper() and len(w.strip(".")) > 1 for w in words)):
@@ -107,8 +112,8 @@ def speaker_type(name: str) -> str:
 
 
 def _singular(word: str) -> str:
-    if word == "people":
-        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 

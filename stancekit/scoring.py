@@ -10,6 +10,7 @@ The output folder holds:
 - progress.jsonl: the id of each article whose claims are all in claims.jsonl;
 - errors.jsonl: each input or article that failed, and why;
 - speakers.csv and report.html, written at the end from claims.jsonl;
+- positions_over_time.csv when scored `by` a period (month, quarter or year);
 - claims.csv or claims.parquet when asked for with `fmt`.
 """
 
@@ -26,6 +27,9 @@ from typing import Any
 from stancekit.aggregation import PositionAggregator
 from stancekit.errors import InputError, ModelError, StancekitError
 from stancekit.outputs import (
+    PERIOD_COLUMNS,
+    REPORT_ERRORS,
+    describe_model,
     export_claims,
     flat_claim,
     read_jsonl,
@@ -33,6 +37,7 @@ from stancekit.outputs import (
     speaker_rows,
     write_speakers_csv,
 )
+from stancekit.periods import ArticleIndex
 from stancekit.reading import read_articles
 from stancekit.records import Article, Claim, ScoredClaim, SpeakerPosition
 
@@ -40,6 +45,7 @@ DEFAULT_OUT = Path("stancekit-out")
 DEFAULT_MODEL_DIRS = (Path("models/finetuned"), Path("models/baseline"))
 CLAIMS_FILE, PROGRESS_FILE, ERRORS_FILE = "claims.jsonl", "progress.jsonl", "errors.jsonl"
 SPEAKERS_FILE, REPORT_FILE = "speakers.csv", "report.html"
+OVER_TIME_FILE = "positions_over_time.csv"
 REPORT_CLAIMS_PER_SPEAKER = 20
 
 ArticleErrorHandler = Callable[[Article, str, Exception], None]
@@ -269,19 +275,25 @@ def score_to_dir(
     workers: int = 1,
     progress: bool = True,
     engine: str = "local",
+    by: str | None = None,
 ) -> RunSummary:
     """Score articles from files/folders/stdin into the folder `out` (see the module doc).
 
-    `engine="ray"` runs the pipeline on a Ray cluster (see stancekit.ray_engine).
+    `engine="ray"` runs the pipeline on a Ray cluster (see stancekit.ray_engine). `by`
+    ("month", "quarter" or "year") also scores each speaker per period of the articles'
+    dates (see stancekit.periods) into positions_over_time.csv and the report.
     """
     if engine != "local":
+        if by:
+            raise StancekitError("positions over time (--by) need the local engine for now")
         return _engine(engine).score_to_dir(paths, out, model, target, aliases, fmt, resume,
                                             batch_size, workers, progress)
     model = resolve_model(model)
     target = target or model.card.default_target
     journal = RunJournal(Path(out), resume=resume)
     start = time.perf_counter()
-    articles = (a for a in read_articles(paths, on_error=journal.input_error)
+    index = ArticleIndex()
+    articles = (a for a in index.track(read_articles(paths, on_error=journal.input_error))
                 if a.id not in journal.done)
     bar = _progress_bar(progress)
     n_articles = n_claims = 0
@@ -302,7 +314,8 @@ def score_to_dir(
     finally:
         journal.close()
         bar.close()
-    summary = finish_run(Path(out), target, fmt)
+    summary = finish_run(Path(out), target, fmt, by=by, articles=index,
+                         model=describe_model(model.card))
     summary.seconds = time.perf_counter() - start
     return summary
 
@@ -322,24 +335,35 @@ def _progress_bar(enabled: bool) -> Any:
     return tqdm(unit=" articles", desc="scoring", disable=not enabled, smoothing=0.1)
 
 
-def finish_run(out: Path, target: str, fmt: str = "jsonl") -> RunSummary:
-    """From a finished journal: speakers.csv, report.html and the claims export."""
+def finish_run(out: Path, target: str, fmt: str = "jsonl", by: str | None = None,
+               articles: ArticleIndex | None = None, model: str = "") -> RunSummary:
+    """From a finished journal: speakers.csv, report.html and the claims export; with `by`
+    and the run's `articles` (for their dates), positions_over_time.csv too. `model` names
+    the model in the report."""
     aggregator = PositionAggregator()
     n_claims = 0
-    articles: set[str] = set()
     for record in read_jsonl(out / CLAIMS_FILE):
-        aggregator.add(ScoredClaim.from_record(record))
+        period = articles.period(record["article"], by) if by and articles else None
+        aggregator.add(ScoredClaim.from_record(record), period)
         n_claims += 1
-        articles.add(record["article"])
     positions = aggregator.positions()
     write_speakers_csv(out / SPEAKERS_FILE, positions)
+    over_time = aggregator.positions_over_time() if by else []
+    if by:
+        write_speakers_csv(out / OVER_TIME_FILE, over_time, PERIOD_COLUMNS)
     shown = {c for p in positions for c in p.evidence[:REPORT_CLAIMS_PER_SPEAKER]}
     evidence = {r["id"]: ScoredClaim.from_record(r) for r in read_jsonl(out / CLAIMS_FILE)
                 if r["id"] in shown}
     n_done = sum(1 for _ in _valid_lines(out / PROGRESS_FILE))
-    n_errors = sum(1 for _ in _valid_lines(out / ERRORS_FILE))
+    errors: list[dict[str, Any]] = []
+    n_errors = 0
+    for error in _valid_lines(out / ERRORS_FILE):
+        n_errors += 1
+        if len(errors) < REPORT_ERRORS:
+            errors.append(error)
     report = render_report(positions, evidence, target, n_done, n_claims, n_errors,
-                           REPORT_CLAIMS_PER_SPEAKER)
+                           REPORT_CLAIMS_PER_SPEAKER, articles=articles.info if articles else None,
+                           over_time=over_time, by=by, model=model, errors=errors)
     (out / REPORT_FILE).write_text(report, encoding="utf-8")
     export_claims(out / CLAIMS_FILE, fmt)
     return RunSummary(out, n_done, n_claims, n_errors, 0.0, positions, target)
@@ -380,7 +404,8 @@ class ScoreResult:
         """The self-contained HTML report of this result."""
         by_id = {s.claim.id: s for s in self.scored}
         return render_report(self.positions, by_id, self.target, self.n_articles,
-                             len(self.scored), len(self.errors), REPORT_CLAIMS_PER_SPEAKER)
+                             len(self.scored), len(self.errors), REPORT_CLAIMS_PER_SPEAKER,
+                             errors=self.errors)
 
 
 def score(

@@ -123,7 +123,8 @@ def test_canonical_names_merge_variants_into_one_speaker_with_aliases(canonical)
 @pytest.mark.parametrize("name, kind", [
     ("Ann Lee", "person"), ("Kim Yo-jong", "person"), ("Experts", "collective"),
     ("Opponents", "collective"), ("U.S. officials", "collective"),
-    ("Some lawmakers", "collective"), ("The Foreign Ministry", "body"),
+    ("Some lawmakers", "collective"), ("South Ruritanian lawmakers", "collective"),
+    ("Allies", "collective"), ("The Foreign Ministry", "body"), ("Lee administration", "body"),
     ("North Atlantis", "body"), ("Ruritania", "body"), ("UNESCO", "body"),
     ("author:Example Blog", "author"),
 ])
