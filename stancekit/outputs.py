@@ -534,6 +534,8 @@ def print_evaluation(report: dict[str, Any], console: Any = None) -> None:
             rows[r["speaker"]].append(position + mark)
     for name, cells in rows.items():
         table.add_row(name, *cells)
-    table.caption = "; ".join(f"{m.replace('_', ' ')}: {fig(speakers[m]['sign_agreement'])} "
-                              f"of {speakers[m]['n']} agree" for m in modes)
+    table.caption = "; ".join(
+        f"{m.replace('_', ' ')}: sign agreement {fig(speakers[m]['sign_agreement'])} of "
+        f"{speakers[m]['n']}, found {fig(speakers[m]['found'])}, 95% interval coverage "
+        f"{fig(speakers[m].get('interval_coverage'))}" for m in modes)
     console.print(table)
