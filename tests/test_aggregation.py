@@ -209,3 +209,29 @@ def test_position_and_interval_stay_in_range(groups):
     low, high = bootstrap_interval(n, favor, against, np.random.default_rng(1), n_boot=200)
     assert -1 <= low <= high <= 1
     assert -1 <= position_score(sum(favor) - sum(against), sum(favor) + sum(against)) <= 1
+
+
+def test_intervals_cover_the_true_position_when_the_probabilities_are_calibrated():
+    # Simulated speakers whose articles lean one way or another and whose claims' true
+    # stances are drawn from the very probabilities the classifier reports: the 95% interval
+    # should then hold the position the true labels give for about 95% of them, or more
+    # (resampling articles is conservative for the speaker's own claims).
+    rng = np.random.default_rng(5)
+    claims, truth = [], {}
+    for s in range(150):
+        lean, n_favor, n_against = rng.dirichlet([1, 1, 2]), 0, 0
+        for a in range(rng.integers(1, 6)):
+            article_lean = rng.dirichlet(lean * 5 + 0.2)
+            for c in range(rng.integers(1, 5)):
+                p = rng.dirichlet(article_lean * 4 + 0.1)
+                true = rng.choice(3, p=p)
+                n_favor, n_against = n_favor + (true == 0), n_against + (true == 1)
+                probs = dict(zip(("favor", "against", "none"), p.tolist(), strict=True))
+                claims.append(ScoredClaim(
+                    Claim(f"{s}-{a}-{c}", f"{s}-{a}", 0, 1, "x", f"Speaker {s}"), "t",
+                    Prediction(max(probs, key=probs.get), probs)))
+        truth[f"Speaker {s}"] = position_score(n_favor - n_against, n_favor + n_against)
+    rows = speaker_positions(claims, n_boot=500)
+    covered = [r.interval_low - 1e-9 <= truth[r.speaker] <= r.interval_high + 1e-9
+               for r in rows]
+    assert 0.92 <= np.mean(covered) <= 1.0
