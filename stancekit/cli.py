@@ -15,6 +15,7 @@ from pathlib import Path
 
 from stancekit import __version__
 from stancekit.errors import StancekitError
+from stancekit.periods import PERIODS
 
 DESCRIPTION = """\
 stancekit: who said what about a policy question in the news, and where each speaker stands.
@@ -102,8 +103,8 @@ def _add_score(sub: argparse._SubParsersAction) -> None:
         "stance and sentiment, and score every speaker's position. Results are written as "
         "each batch finishes; bad articles go to errors.jsonl and the run goes on.",
         epilog="writes into OUT: claims.jsonl, progress.jsonl, errors.jsonl, run.json, "
-        "speakers.csv, report.html (and claims.csv or claims.parquet with --format); "
-        "exits 1 when no article was scored",
+        "speakers.csv, report.html (and claims.csv or claims.parquet with --format, "
+        "positions_over_time.csv with --by); exits 1 when no article was scored",
     )
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="article files (.txt .html .jsonl .csv .parquet), folders, or - for stdin")
@@ -138,6 +139,10 @@ def _add_score(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--int8", action="store_true",
                    help="run a fine-tuned model with int8 weights: faster on CPU, accuracy "
                    "in benchmarks/RESULTS.md")
+    p.add_argument("--by", choices=PERIODS, default=None,
+                   help="also score each speaker per month, quarter or year of the articles' "
+                   "dates (metadata, else a date at the top of the text) into "
+                   "positions_over_time.csv and the report")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
     _add_no_verify(p)
     p.set_defaults(run=_run_score)
@@ -167,7 +172,7 @@ def _run_score(args: argparse.Namespace) -> int:
                            aliases=aliases, fmt=args.fmt, resume=args.resume,
                            batch_size=args.batch_size, workers=args.workers,
                            progress=not args.quiet, engine=args.engine,
-                           overwrite=args.overwrite, quantize=args.int8,
+                           overwrite=args.overwrite, quantize=args.int8, by=args.by,
                            verify=not args.no_verify,
                            notify=lambda line: print(f"stancekit score: {line}", file=sys.stderr))
     errors = (f", {summary.n_errors} errors (see {summary.out / 'errors.jsonl'})"

@@ -370,8 +370,8 @@ def test_cold_start_suggests_diverse_relevant_claims(encoder):
     assert "weather" not in " ".join(texts)  # the claim furthest from the target comes last
 
 
-def test_suggest_with_a_model_and_labels_already_had(encoder):
-    model = stancekit.load(ROOT / "models" / "baseline")
+def test_suggest_with_a_model_and_labels_already_had(encoder, model_dir):
+    model = stancekit.load(model_dir)
     article = Article(id="river", text=ARTICLE, title="A council weighs the river plan")
     first = ARTICLE.index("Council member")
     labeled = [LabeledClaim("river-1", ARTICLE[first:ARTICLE.index("\n", first)], "the river plan",
@@ -385,9 +385,9 @@ def test_suggest_with_a_model_and_labels_already_had(encoder):
         assert all(t.suggestion is not None and t.priority is not None for t in tasks)
 
 
-def test_cli_suggest_on_the_seeds_with_and_without_a_model(tmp_path, capsys):
+def test_cli_suggest_on_the_seeds_with_and_without_a_model(tmp_path, capsys, model_dir):
     texts = {a.id: a.text for a in read_articles(SEEDS)}
-    for extra, how in (([], "cold start"), (["--model", str(ROOT / "models" / "baseline")],
+    for extra, how in (([], "cold start"), (["--model", str(model_dir)],
                                             "uncertainty")):
         out = tmp_path / "round.jsonl"
         assert main(["suggest", str(SEEDS), "-n", "6", "--out", str(out), *extra]) == 0

@@ -63,8 +63,9 @@ def test_outputs_are_written_and_bad_inputs_reported(clean_run):
     assert sorted(e["line"] for e in errors) == [2, 2]  # broken.txt line 2, more.jsonl line 2
     with (clean_run / SPEAKERS_FILE).open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["speaker", "n_claims", "n_stance_claims", "position",
-                             "interval_low", "interval_high", "verdict", "sentiment"]
+    assert list(rows[0]) == ["speaker", "type", "aliases", "n_articles", "n_claims",
+                             "n_stance_claims", "position", "interval_low", "interval_high",
+                             "verdict", "sentiment"]
     assert "narrator" not in {r["speaker"] for r in rows}
     parquet = pd.read_parquet(clean_run / "claims.parquet")
     assert len(parquet) == len(claims) and "p_favor" in parquet.columns

@@ -36,7 +36,9 @@ def claim_context(article_text: str, start: int, title: str = "") -> str:
     The previous sentence is the last one of the article text before `start` (a line break
     ends a sentence too); the headline is left out when it is that sentence.
     """
-    before = [s for s in _SENTENCE_END.split(article_text[: max(0, start)]) if s.strip()]
+    # Only a bounded stretch before the claim is read, so context costs the same in any article.
+    stretch = article_text[max(0, start - 4 * CONTEXT_CHARS) : max(0, start)]
+    before = [s for s in _SENTENCE_END.split(stretch) if s.strip()]
     previous = before[-1].strip() if before else ""
     title = title.strip()
     parts = [previous] + ([title] if title and title != previous else [])
