@@ -31,7 +31,7 @@ from transformers.utils import cached_file
 from transformers.utils import logging as hf_logging
 
 from stancekit.errors import ModelError
-from stancekit.integrity import check_folder, tokenizer_class
+from stancekit.integrity import check_folder, check_loading_info, tokenizer_class
 from stancekit.models import (
     ModelCard,
     card_for,
@@ -394,9 +394,11 @@ class FineTunedModel:
         check_folder(folder, card, verify)
         try:
             with _hf_quiet():
-                net = StanceSentimentModel.from_pretrained(
-                    folder, use_safetensors=True, trust_remote_code=False
+                net, info = StanceSentimentModel.from_pretrained(
+                    folder, use_safetensors=True, trust_remote_code=False,
+                    output_loading_info=True, ignore_mismatched_sizes=True,
                 )
+                check_loading_info(info, folder / WEIGHTS_FILE)
                 tokenizer = tokenizer_class(folder).from_pretrained(folder, trust_remote_code=False)
         except (OSError, ValueError, KeyError) as err:
             raise ModelError(f"{folder}: unreadable fine-tuned model ({err})") from None

@@ -61,10 +61,21 @@ class Card(Protocol):
     files_sha256: dict[str, str]
 
 
+def _regular_file(path: Path) -> Path:
+    """`path`, if it is a regular file (not a pipe, device or dangling link), else ModelError."""
+    if not path.is_file():
+        state = "missing" if not os.path.lexists(path) else "not a regular file"
+        raise ModelError(f"{path}: {state}")
+    return path
+
+
 def sha256_of(path: str | Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+    """Hex sha256 of a file's bytes; an unreadable file is a ModelError naming it."""
+    try:
+        with open(_regular_file(Path(path)), "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError as err:
+        raise ModelError(f"{path}: unreadable ({err.strerror or err})") from None
 
 
 def _model_files(folder: Path) -> Iterator[str]:
@@ -122,7 +133,7 @@ def _keys(value: Any) -> Iterator[str]:
 def read_json(path: Path) -> Any:
     """A JSON file's contents; an unreadable file is a ModelError naming it."""
     try:
-        return json.loads(path.read_text("utf-8"))
+        return json.loads(_regular_file(path).read_text("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ModelError(f"{path}: unreadable JSON ({err})") from None
 
@@ -168,12 +179,33 @@ def check_safetensors(path: str | Path) -> None:
     """Refuse a weights file that is not a readable safetensors file (header and tensor sizes)."""
     from safetensors import safe_open
 
+    _regular_file(Path(path))
     try:
         with safe_open(str(path), framework="numpy") as weights:
             list(weights.keys())
     except Exception as err:  # safetensors raises SafetensorError, OSError and others
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ModelError(f"{path}: not a readable safetensors file ({reason})") from None
+
+
+def check_loading_info(info: Mapping[str, Any], path: str | Path) -> None:
+    """Refuse weights that do not fill the network exactly.
+
+    `info` is what transformers' `from_pretrained(..., output_loading_info=True)` reports;
+    transformers would otherwise start a missing tensor (a head's bias) from scratch, silently.
+    """
+    problems = (
+        ("missing_keys", "lacks"),
+        ("mismatched_keys", "has the wrong shape for"),
+        ("unexpected_keys", "has unknown tensors"),
+        ("error_msgs", "failed to load"),
+    )
+    for key, what in problems:
+        names = sorted(str(k[0] if isinstance(k, tuple) else k) for k in info.get(key) or ())
+        if names:
+            more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+            raise ModelError(f"{path}: weights do not fit the model ({what} "
+                             f"{', '.join(names[:3])}{more})")
 
 
 def _placeholder_labels(id2label: Mapping[Any, Any]) -> bool:
@@ -277,12 +309,15 @@ def validate_card(card: Card, path: str | Path) -> None:
 def check_folder(folder: str | Path, card: Card, verify: bool = True) -> None:
     """Every check a model folder passes before its weights are read.
 
-    Digests first (unless `verify` is False), then no custom code; for a fine-tuned model
-    also readable safetensors weights and labels and `max_length` that agree with config.json.
+    Digests first (unless `verify` is False), then regular files only and no custom code;
+    for a fine-tuned model also readable safetensors weights, and labels and `max_length`
+    that agree with config.json.
     """
     folder = Path(folder)
     if verify:
         verify_folder(folder, card)
+    for name in _model_files(folder):  # a pipe would hang whatever reads it
+        _regular_file(folder / name)
     refuse_remote_code(folder)
     if card.method == "finetuned":
         check_safetensors(folder / WEIGHTS_FILE)

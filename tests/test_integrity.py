@@ -305,3 +305,30 @@ def test_hostile_max_length_minus_five(finetuned: Path) -> None:
         assert "model.json: settings.max_length must be an integer of at least 8, not -5" in (
             refusal(finetuned, verify=verify)
         )
+
+
+@pytest.mark.parametrize("change", ["missing", "wrong shape", "unknown"])
+def test_hostile_weights_that_do_not_fit(finetuned: Path, change: str) -> None:
+    """A valid safetensors file with a tensor missing, misshapen or added: refused, where
+    transformers would start a missing head bias from zeros without a word."""
+    from safetensors.torch import load_file, save_file
+
+    weights = finetuned / "model.safetensors"
+    tensors = load_file(weights)
+    bias = tensors.pop("stance_head.bias")
+    if change == "wrong shape":
+        tensors["stance_head.bias"] = bias[:2].clone()
+    elif change == "unknown":
+        tensors["stance_head.bias"], tensors["extra.weight"] = bias, bias.clone()
+    save_file(tensors, weights, metadata={"format": "pt"})
+    assert "model.safetensors: sha256 differs" in refusal(finetuned)
+    assert "model.safetensors: weights do not fit the model" in refusal(finetuned, verify=False)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+@pytest.mark.parametrize("name", ["special_tokens.json", "tokenizer.json"])
+def test_hostile_named_pipe_does_not_hang_loading(finetuned: Path, name: str) -> None:
+    (finetuned / name).unlink(missing_ok=True)
+    os.mkfifo(finetuned / name)
+    assert f"{name}: " in refusal(finetuned)
+    assert f"{name}: not a regular file" in refusal(finetuned, verify=False)
