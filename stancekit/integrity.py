@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import reprlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,6 +34,26 @@ REMOTE_CODE_KEYS: frozenset[str] = frozenset({"auto_map", "custom_pipelines"})
 # JSON files that are data of the tokenizers library, not transformers configs.
 NOT_CONFIGS: frozenset[str] = frozenset({"tokenizer.json", CARD_FILE})
 MIN_MAX_LENGTH = 8  # room for the special tokens of a text pair and a few tokens of each
+
+
+def _int(value: Any, low: int | None) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and (low is None or value >= low)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _ngram_range(value: Any) -> bool:
+    return (isinstance(value, list | tuple) and len(value) == 2
+            and all(_int(v, 1) for v in value) and value[0] <= value[1])
+
+
+def _labels(value: Any, allow_empty: bool) -> bool:
+    return (isinstance(value, list) and (allow_empty or bool(value))
+            and all(isinstance(v, str) and v for v in value) and len(set(value)) == len(value))
+
+
 # Settings that prediction or retraining reads, with the rule each value must keep.
 SETTING_RULES: dict[str, tuple[str, Any]] = {
     "max_length": (f"an integer of at least {MIN_MAX_LENGTH}", lambda v: _int(v, MIN_MAX_LENGTH)),
@@ -43,8 +65,8 @@ SETTING_RULES: dict[str, tuple[str, Any]] = {
     "lr": ("a positive number", lambda v: _number(v) and v > 0),
     "head_lr": ("a positive number", lambda v: _number(v) and v > 0),
     "C": ("a positive number", lambda v: _number(v) and v > 0),
-    "word_ngrams": ("a pair [low, high] with 1 <= low <= high", lambda v: _ngram_range(v)),
-    "char_ngrams": ("a pair [low, high] with 1 <= low <= high", lambda v: _ngram_range(v)),
+    "word_ngrams": ("a pair [low, high] with 1 <= low <= high", _ngram_range),
+    "char_ngrams": ("a pair [low, high] with 1 <= low <= high", _ngram_range),
 }
 
 
@@ -72,8 +94,11 @@ def _regular_file(path: Path) -> Path:
 def sha256_of(path: str | Path) -> str:
     """Hex sha256 of a file's bytes; an unreadable file is a ModelError naming it."""
     try:
+        digest = hashlib.sha256()
         with open(_regular_file(Path(path)), "rb") as fh:
-            return hashlib.file_digest(fh, "sha256").hexdigest()
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
     except OSError as err:
         raise ModelError(f"{path}: unreadable ({err.strerror or err})") from None
 
@@ -107,11 +132,12 @@ def verify_folder(folder: str | Path, card: Card) -> None:
             "to record them, or load it unverified (verify=False, --no-verify)"
         )
     present = set(_model_files(folder))
-    for name in sorted(recorded.keys() - present):
-        raise ModelError(f"{folder / name}: missing (model.json records it)")
-    for name in sorted(present - recorded.keys()):
-        raise ModelError(f"{folder / name}: not part of the saved model (model.json does not "
-                         "record it); remove it, or load unverified (--no-verify)")
+    missing, added = sorted(recorded.keys() - present), sorted(present - recorded.keys())
+    if missing:
+        raise ModelError(f"{folder / missing[0]}: missing (model.json records it)")
+    if added:
+        raise ModelError(f"{folder / added[0]}: not part of the saved model (model.json does "
+                         "not record it); remove it, or load unverified (--no-verify)")
     for name in sorted(present):
         if sha256_of(folder / name) != recorded[name]:
             raise ModelError(f"{folder / name}: sha256 differs from the one model.json records "
@@ -261,24 +287,6 @@ def check_max_length(card: Card, config: Mapping[str, Any], folder: str | Path) 
                          f"encoder's {limit} positions ({CONFIG_FILE}), not {max_length}")
 
 
-def _int(value: Any, low: int | None) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and (low is None or value >= low)
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
-
-
-def _ngram_range(value: Any) -> bool:
-    return (isinstance(value, list | tuple) and len(value) == 2
-            and all(_int(v, 1) for v in value) and value[0] <= value[1])
-
-
-def _labels(value: Any, allow_empty: bool) -> bool:
-    return (isinstance(value, list) and (allow_empty or bool(value))
-            and all(isinstance(v, str) and v for v in value) and len(set(value)) == len(value))
-
-
 def validate_card(card: Card, path: str | Path) -> None:
     """Refuse a card whose label lists, targets, digests or settings are malformed.
 
@@ -299,11 +307,12 @@ def validate_card(card: Card, path: str | Path) -> None:
     ]
     for field, rule, ok in problems:
         if not ok:
-            raise ModelError(f"{path}: {field} must be {rule}, not {getattr(card, field)!r}")
+            value = reprlib.repr(getattr(card, field))
+            raise ModelError(f"{path}: {field} must be {rule}, not {value}")
     for name, value in card.settings.items():
         rule, valid = SETTING_RULES.get(name, ("", lambda v: True))
         if not valid(value):
-            raise ModelError(f"{path}: settings.{name} must be {rule}, not {value!r}")
+            raise ModelError(f"{path}: settings.{name} must be {rule}, not {reprlib.repr(value)}")
 
 
 def check_folder(folder: str | Path, card: Card, verify: bool = True) -> None:
