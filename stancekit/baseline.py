@@ -330,7 +330,7 @@ class BaselineModel:
             raise ModelError(f"{path}: unreadable baseline model ({err})") from None
         if card.sentiments and heads[1] is None:
             raise ModelError(f"{path}: incomplete baseline model (no sentiment classifier)")
-        check_label_sets(card, heads[0].classes_, getattr(heads[1], "classes_", []), path)
+        check_label_sets(card, *heads, path)
         names = BaselineClassifier._get_param_names()
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in card.settings.items()}
         params = {k: v for k, v in params.items() if k in names}

@@ -18,7 +18,7 @@ import json
 import math
 import os
 import reprlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -264,17 +264,17 @@ def check_label_order(card: Card, config: Mapping[str, Any], folder: str | Path)
             )
 
 
-def check_label_sets(
-    card: Card, stance_classes: Sequence[str], sentiment_classes: Sequence[str], path: str | Path
-) -> None:
-    """Refuse a model whose card names other labels than its classifiers' `classes_` (`path`)."""
-    for field, ours, theirs in (
-        ("stances", card.stances, stance_classes),
-        ("sentiments", card.sentiments, sentiment_classes),
+def check_label_sets(card: Card, stance: Any, sentiment: Any, path: str | Path) -> None:
+    """Refuse a model whose card names other labels than the `classes_` of its fitted stance
+    and sentiment classifiers (None for none), saved in `path`."""
+    for field, ours, classifier in (
+        ("stances", card.stances, stance),
+        ("sentiments", card.sentiments, sentiment),
     ):
-        if sorted(ours) != sorted(str(c) for c in theirs):
+        theirs = sorted(str(c) for c in getattr(classifier, "classes_", []))
+        if sorted(ours) != theirs:
             raise ModelError(f"{Path(path).with_name(CARD_FILE)}: {field} {ours} disagree with "
-                             f"the classes {sorted(map(str, theirs))} in {Path(path).name}")
+                             f"the classes {theirs} in {Path(path).name}")
 
 
 def check_max_length(card: Card, config: Mapping[str, Any], folder: str | Path) -> None:
