@@ -81,14 +81,14 @@ def edit_json(path: Path, **changes: Any) -> None:
     path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
 
 
-def set_tensor(path: Path, name: str, values: list[float]) -> None:
-    """Overwrite a float32 tensor of a safetensors file in place (same size, valid file)."""
+def set_float(path: Path, tensor: str, index: int, value: float) -> None:
+    """Overwrite the four bytes of one float32 of a safetensors file in place."""
     data = bytearray(path.read_bytes())
     size = int.from_bytes(data[:8], "little")
     header = json.loads(data[8 : 8 + size])
-    assert header[name]["dtype"] == "F32"
-    start, end = (8 + size + offset for offset in header[name]["data_offsets"])
-    data[start:end] = np.asarray(values, dtype="<f4").tobytes()
+    assert header[tensor]["dtype"] == "F32"
+    start = 8 + size + header[tensor]["data_offsets"][0] + 4 * index
+    data[start : start + 4] = np.float32(value).astype("<f4").tobytes()
     path.write_bytes(bytes(data))
 
 
@@ -201,12 +201,12 @@ def test_labels_named_by_id2label_must_follow_the_card(finetuned: Path) -> None:
 
 
 def test_hostile_flipped_head_bias(finetuned: Path) -> None:
-    """Four-byte-scale edits of the stance head's bias flip every prediction; the digest sees it."""
+    """Four bytes (one float of the stance head's bias) flip every prediction; the digest
+    sees it."""
     honest = load(finetuned).predict(TEXTS)
     stances = load(finetuned).card.stances
     forced = next(s for s in stances if s != honest[0].stance)
-    set_tensor(finetuned / "model.safetensors", "stance_head.bias",
-               [50.0 if s == forced else 0.0 for s in stances])
+    set_float(finetuned / "model.safetensors", "stance_head.bias", stances.index(forced), 50.0)
     assert "model.safetensors: sha256 differs" in refusal(finetuned)
     tampered = load(finetuned, verify=False).predict(TEXTS)
     assert [p.stance for p in tampered] == [forced] * len(TEXTS)
@@ -306,3 +306,30 @@ def test_hostile_max_length_minus_five(finetuned: Path) -> None:
         assert "model.json: settings.max_length must be an integer of at least 8, not -5" in (
             refusal(finetuned, verify=verify)
         )
+
+
+@pytest.mark.parametrize("change", ["missing", "wrong shape", "unknown"])
+def test_hostile_weights_that_do_not_fit(finetuned: Path, change: str) -> None:
+    """A valid safetensors file with a tensor missing, misshapen or added: refused, where
+    transformers would start a missing head bias from zeros without a word."""
+    from safetensors.torch import load_file, save_file
+
+    weights = finetuned / "model.safetensors"
+    tensors = load_file(weights)
+    bias = tensors.pop("stance_head.bias")
+    if change == "wrong shape":
+        tensors["stance_head.bias"] = bias[:2].clone()
+    elif change == "unknown":
+        tensors["stance_head.bias"], tensors["extra.weight"] = bias, bias.clone()
+    save_file(tensors, weights, metadata={"format": "pt"})
+    assert "model.safetensors: sha256 differs" in refusal(finetuned)
+    assert "model.safetensors: weights do not fit the model" in refusal(finetuned, verify=False)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+@pytest.mark.parametrize("name", ["special_tokens.json", "tokenizer.json"])
+def test_hostile_named_pipe_does_not_hang_loading(finetuned: Path, name: str) -> None:
+    (finetuned / name).unlink(missing_ok=True)
+    os.mkfifo(finetuned / name)
+    assert f"{name}: " in refusal(finetuned)
+    assert f"{name}: not a regular file" in refusal(finetuned, verify=False)

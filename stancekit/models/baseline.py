@@ -291,8 +291,7 @@ class BaselineClassifier(ClaimClassifier):
             raise ModelError(f"{path}: unreadable baseline model ({err})") from None
         if card.sentiments and "sentiment" not in parts:
             raise ModelError(f"{path}: incomplete baseline model (no sentiment classifier)")
-        check_label_sets(card, stance.classes_, getattr(parts.get("sentiment"), "classes_", []),
-                         path)
+        check_label_sets(card, stance, parts.get("sentiment"), path)
         names = cls._get_param_names()
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in card.settings.items()}
         model = cls(**{k: v for k, v in params.items() if k in names})

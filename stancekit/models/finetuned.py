@@ -31,7 +31,7 @@ from transformers.utils import logging as hf_logging
 
 from stancekit.errors import ModelError
 from stancekit.models.base import MISSING, ClaimClassifier, free_cores
-from stancekit.integrity import check_folder, sha256_of, tokenizer_class
+from stancekit.integrity import check_folder, check_loading_info, sha256_of, tokenizer_class
 from stancekit.models.card import read_card, write_card
 from stancekit.models.finetune import IGNORE, FineTuneSettings, Trainer, pad_batch
 from stancekit.models.inputs import ClaimInput
@@ -293,9 +293,12 @@ class FineTunedClassifier(ClaimClassifier):
         model = cls._restored(card)
         try:
             with _hf_quiet():
-                model.net_ = StanceSentimentModel.from_pretrained(
-                    folder, use_safetensors=True, trust_remote_code=False
-                ).eval()
+                net, info = StanceSentimentModel.from_pretrained(
+                    folder, use_safetensors=True, trust_remote_code=False,
+                    output_loading_info=True, ignore_mismatched_sizes=True,
+                )
+                check_loading_info(info, folder / WEIGHTS_FILE)
+                model.net_ = net.eval()
                 model.tokenizer_ = tokenizer_class(folder).from_pretrained(
                     folder, trust_remote_code=False
                 )
