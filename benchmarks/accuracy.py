@@ -38,6 +38,8 @@ from stancekit.training import (
     TrainOptions,
     fold_models,
     folds_for,
+    label_rows,
+    make_classifier,
     stance_metrics,
 )
 
@@ -120,7 +122,9 @@ def model_folds(method: str, claims: Sequence[LabeledClaim], mask: bool,
     unmasked fine-tuned model is also measured with int8 dynamic quantization."""
     name = {"baseline": "baseline", "finetuned": "fine-tuned"}[method]
     suffix = " (masked speakers)" if mask else ""
-    for test, model in fold_models(method, claims, mask, options):
+    estimator = make_classifier(method, options, mask)
+    for test, model in fold_models(estimator, claims, label_rows(claims), options.folds,
+                                   options.seed, options.quiet):
         predictors = {name + suffix: model_predict(model)}
         if method == "finetuned" and not mask:
             predictors["fine-tuned int8"] = model_predict(model.quantized())

@@ -26,9 +26,10 @@ from typing import Any
 from common import write_corpus, write_section
 
 from stancekit import __version__
-from stancekit.baseline import BaselineModel
 from stancekit.labels import load_labels
+from stancekit.models import BaselineClassifier
 from stancekit.scoring import CLAIMS_FILE, score_to_dir
+from stancekit.training import fit_claims, label_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = "## Ray engine"
@@ -155,7 +156,8 @@ def main() -> None:
         corpus = folder / "corpus.jsonl"
         write_corpus(corpus, args.articles)
         model = folder / "model"
-        BaselineModel.fit(load_labels(ROOT / "labels" / "claims.jsonl")).save_pretrained(model)
+        claims = load_labels(ROOT / "labels" / "claims.jsonl")
+        fit_claims(BaselineClassifier(), claims, label_rows(claims)).save_pretrained(model)
         local = folder / "local"
         rows = [measure("local", 1, lambda: score_to_dir([corpus], out=local, model=model,
                                                          progress=False), None, local)]

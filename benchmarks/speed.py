@@ -35,13 +35,13 @@ from common import LABELS, SEEDS, environment, write_corpus, write_section
 from transformers import AutoModel, AutoTokenizer
 
 from stancekit.extraction import extract_many, load_nlp
-from stancekit.finetuned import bundled_model_path
 from stancekit.labels import load_labels
 from stancekit.models import load
+from stancekit.models.finetuned import bundled_model_path
 from stancekit.reading import read_articles
 from stancekit.records import LabeledClaim
 from stancekit.scoring import CLAIMS_FILE
-from stancekit.training import TrainOptions, fit_model
+from stancekit.training import TrainOptions, fit_claims, label_rows, make_classifier
 
 SECTION = "## Speed"
 MIN_CLAIMS = 2000
@@ -64,7 +64,8 @@ def train(claims: list[LabeledClaim], folder: Path) -> tuple[dict[str, Any], dic
                                ("fine-tuned", "finetuned", False)):
         print(f"training {name} ...", flush=True)
         start = time.perf_counter()
-        models[name] = fit_model(method, claims, mask, TrainOptions())
+        estimator = make_classifier(method, TrainOptions(), mask)
+        models[name] = fit_claims(estimator, claims, label_rows(claims))
         seconds[name] = time.perf_counter() - start
         print(f"  {seconds[name]:.1f}s", flush=True)
     for name, method in (("baseline", "baseline"), ("fine-tuned", "finetuned")):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from stancekit import __version__
 from stancekit.errors import StancekitError
+from stancekit.periods import PERIODS
 
 DESCRIPTION = """\
 stancekit: who said what about a policy question in the news, and where each speaker stands.
@@ -30,6 +31,7 @@ examples:
   python -m stancekit extract article.txt         print the claims and speakers of an article
   python -m stancekit labels check                validate the files in labels/ against seeds/
   python -m stancekit evaluate --labels FILE      measure a model on a labeled set
+  python -m stancekit suggest new/ --model DIR     the claims of new/ most worth labeling next
 """
 
 
@@ -53,8 +55,14 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--base-model", default=None,
                    help="encoder to fine-tune: a local folder or Hugging Face id "
                    "(default: the bundled all-MiniLM-L6-v2)")
+    p.add_argument("--articles", type=Path, default=Path("seeds"), metavar="DIR",
+                   help="the labeled claims' articles, which give each claim its context "
+                   "(default: %(default)s; claims of other articles go without)")
+    p.add_argument("--context", choices=("yes", "no", "auto"), default="auto",
+                   help="read each claim with its previous sentence and headline "
+                   "(default: %(default)s = the fine-tuned model does, the baseline not)")
     p.add_argument("--epochs", type=_positive_int, default=None,
-                   help="fine-tuning epochs (default: about 80 steps, at most 12 epochs)")
+                   help="fine-tuning epochs (default: sized by the data; see README)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     p.add_argument("--folds", type=_positive_int, default=5,
                    help="cross-validation folds, at most one per article (default: %(default)s)")
@@ -69,15 +77,18 @@ def _run_train(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from stancekit.labels import load_labels
+    from stancekit.reading import read_articles
     from stancekit.training import TrainOptions, results_table, train
 
     paths = args.labels or [Path("labels/claims.jsonl")]
     claims = load_labels(paths)
+    articles = {a.id: a for a in read_articles(args.articles)} if args.articles.is_dir() else {}
     methods = ("baseline", "finetuned") if args.method == "all" else (args.method,)
+    context = {"yes": True, "no": False, "auto": None}[args.context]
     options = TrainOptions(base_model=args.base_model, epochs=args.epochs, seed=args.seed,
-                           folds=args.folds, quiet=args.quiet)
+                           folds=args.folds, context=context, quiet=args.quiet)
     reports = train(claims, methods, args.out, options, mask_speakers=args.mask_speakers,
-                    label_files=paths)
+                    label_files=paths, articles=articles)
     Console().print(results_table(reports))
     for report in reports:
         print(f"wrote {report.folder}/", file=sys.stderr)
@@ -92,8 +103,8 @@ def _add_score(sub: argparse._SubParsersAction) -> None:
         "stance and sentiment, and score every speaker's position. Results are written as "
         "each batch finishes; bad articles go to errors.jsonl and the run goes on.",
         epilog="writes into OUT: claims.jsonl, progress.jsonl, errors.jsonl, run.json, "
-        "speakers.csv, report.html (and claims.csv or claims.parquet with --format); "
-        "exits 1 when no article was scored",
+        "speakers.csv, report.html (and claims.csv or claims.parquet with --format, "
+        "positions_over_time.csv with --by); exits 1 when no article was scored",
     )
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="article files (.txt .html .jsonl .csv .parquet), folders, or - for stdin")
@@ -128,6 +139,10 @@ def _add_score(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--int8", action="store_true",
                    help="run a fine-tuned model with int8 weights: faster on CPU, accuracy "
                    "in benchmarks/RESULTS.md")
+    p.add_argument("--by", choices=PERIODS, default=None,
+                   help="also score each speaker per month, quarter or year of the articles' "
+                   "dates (metadata, else a date at the top of the text) into "
+                   "positions_over_time.csv and the report")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
     _add_no_verify(p)
     p.set_defaults(run=_run_score)
@@ -157,7 +172,7 @@ def _run_score(args: argparse.Namespace) -> int:
                            aliases=aliases, fmt=args.fmt, resume=args.resume,
                            batch_size=args.batch_size, workers=args.workers,
                            progress=not args.quiet, engine=args.engine,
-                           overwrite=args.overwrite, quantize=args.int8,
+                           overwrite=args.overwrite, quantize=args.int8, by=args.by,
                            verify=not args.no_verify,
                            notify=lambda line: print(f"stancekit score: {line}", file=sys.stderr))
     errors = (f", {summary.n_errors} errors (see {summary.out / 'errors.jsonl'})"
@@ -320,6 +335,69 @@ def _run_extract(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _add_suggest(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "suggest",
+        help="pick the claims of new articles most worth labeling next",
+        description="Extract the claims of articles, score them with a model (if given), and "
+        "write the claims most worth labeling next, diversified so that near-duplicates and "
+        "one speaker do not crowd the list. Without --model: a cold start of diverse claims "
+        "close to the target text.",
+        epilog="writes JSONL in the labeling guide's format (stance empty, offsets kept) with "
+        "context, suggested_stance, stance_probs, priority and reason; send it to a tool with "
+        "`labels export`",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="article files (.txt .jsonl .csv .parquet), folders, or - for stdin")
+    p.add_argument("--model", type=Path, default=None,
+                   help="trained model folder to score the claims (default: none, cold start)")
+    p.add_argument("--target", default=None,
+                   help="the question to label stance toward (default: the model's target)")
+    p.add_argument("-n", type=_positive_int, default=50,
+                   help="how many claims to suggest (default: %(default)s)")
+    p.add_argument("--strategy", choices=("uncertainty", "diverse", "speakers"),
+                   default="uncertainty",
+                   help="uncertain stance, diverse coverage, or claims that would most move an "
+                   "undecided speaker's position (default: %(default)s)")
+    p.add_argument("--labels", type=Path, action="append", default=None, metavar="PATH",
+                   help="labels you already have (repeatable): their claims are not suggested "
+                   "again and claims like them count as redundant")
+    p.add_argument("--aliases", type=Path, default=None,
+                   help="speaker alias table (JSONL, like labels/speakers.jsonl)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="output JSONL file (default: standard output)")
+    p.set_defaults(run=_run_suggest)
+
+
+def _run_suggest(args: argparse.Namespace) -> int:
+    from stancekit.annotation import suggest, write_tasks
+    from stancekit.labels import load_labels
+    from stancekit.reading import read_articles
+
+    model = None
+    if args.model is not None:
+        from stancekit import load
+
+        model = load(args.model)
+    aliases = None
+    if args.aliases is not None:
+        from stancekit.extraction import AliasTable
+
+        aliases = AliasTable.from_jsonl(args.aliases)
+    labeled = load_labels(args.labels) if args.labels else []
+    tasks = suggest(read_articles(args.paths), model=model, target=args.target, n=args.n,
+                    strategy=args.strategy, labeled=labeled, aliases=aliases)
+    if args.out is None:
+        for task in tasks:
+            print(json.dumps(task.to_record(), ensure_ascii=False))
+    else:
+        write_tasks(tasks, args.out)
+    how = args.strategy if model is not None else "diverse (cold start, no model)"
+    print(f"suggested {len(tasks)} claims to label ({how})"
+          + (f" in {args.out}" if args.out else ""), file=sys.stderr)
+    return 0
+
+
 def _add_labels(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("labels", help="check and summarise hand-labeled claim files",
                        description="Tools for label files (.jsonl or .csv, see labels/GUIDE.md).")
@@ -341,6 +419,84 @@ def _add_labels(sub: argparse._SubParsersAction) -> None:
     stats.add_argument("file", nargs="*", type=Path, default=[Path("labels")],
                        help="label files or folders (default: every label file in labels/)")
     stats.set_defaults(run=_run_labels_stats)
+    _add_labels_exchange(actions)
+
+
+def _add_labels_exchange(actions: argparse._SubParsersAction) -> None:
+    tools = ("labelstudio", "doccano", "prodigy")
+    export = actions.add_parser(
+        "export", help="write claims for Label Studio, doccano or Prodigy",
+        description="Write claims to label (suggest output) or labels to review (a label "
+        "file) in an annotation tool's import format. Label Studio: tasks JSON with "
+        "predictions, plus the labeling config (OUT with suffix .xml). doccano: "
+        "text-classification JSONL. Prodigy: choice tasks JSONL.",
+    )
+    export.add_argument("file", type=Path, help="suggest output or label file (.jsonl/.csv)")
+    export.add_argument("--to", dest="tool", choices=tools, required=True,
+                        help="the annotation tool")
+    export.add_argument("--out", type=Path, default=None,
+                        help="output file (default: FILE's name with -<tool>.json[l])")
+    export.add_argument("--articles", type=Path, default=None, metavar="DIR",
+                        help="the claims' articles, to show each claim in context")
+    export.set_defaults(run=_run_labels_export)
+    imp = actions.add_parser(
+        "import", help="read an annotation tool's export back as labels",
+        description="Read Label Studio's JSON export (not JSON-MIN), doccano's JSONL export or "
+        "Prodigy's db-out JSONL, check each label, and merge them into a label file (a claim "
+        "labeled again replaces its old label; a taken id gets the next free one).",
+    )
+    imp.add_argument("file", type=Path, help="the tool's export file")
+    imp.add_argument("--from", dest="tool", choices=tools, required=True,
+                     help="the annotation tool")
+    imp.add_argument("--into", type=Path, required=True,
+                     help="label file to merge into, created if missing")
+    imp.add_argument("--articles", type=Path, default=None, metavar="DIR",
+                     help="the labeled articles, to check offsets against their text")
+    imp.set_defaults(run=_run_labels_import)
+
+
+def _run_labels_export(args: argparse.Namespace) -> int:
+    from stancekit.annotation import add_context, export_tasks, read_tasks
+    from stancekit.reading import read_articles
+
+    tasks = read_tasks(args.file)
+    if args.articles is not None:
+        tasks = add_context(tasks, read_articles(args.articles))
+    suffix = ".json" if args.tool == "labelstudio" else ".jsonl"
+    out = args.out or args.file.with_name(f"{args.file.stem}-{args.tool}{suffix}")
+    files = export_tasks(tasks, args.tool, out)
+    print(f"wrote {len(tasks)} claims for {args.tool}: {', '.join(map(str, files))}",
+          file=sys.stderr)
+    return 0
+
+
+def _run_labels_import(args: argparse.Namespace) -> int:
+    from stancekit.annotation import import_labels, merge_labels, write_labels
+    from stancekit.labels import load_labels, validate_labels
+
+    imported = import_labels(args.file, args.tool)
+    existing = load_labels(args.into) if args.into.exists() else []
+    merged = merge_labels(existing, imported.labels)
+    if args.articles is not None:
+        problems = validate_labels(merged.labels, args.articles)
+        # Articles labeled claim by claim from suggestions are not fully covered yet.
+        uncovered = sum(problem.field == "coverage" for problem in problems)
+        problems = [problem for problem in problems if problem.field != "coverage"]
+        for problem in problems:
+            print(problem)
+        if problems:
+            print(f"{len(problems)} problem(s); {args.into} left unchanged", file=sys.stderr)
+            return 1
+        if uncovered:
+            print(f"note: {uncovered} body sentences of the articles are still unlabeled "
+                  f"(`labels check {args.into}` lists them)", file=sys.stderr)
+    write_labels(merged.labels, args.into)
+    skipped = ", ".join(f"{n} {why}" for why, n in imported.skipped.items())
+    renamed = ", ".join(f"{old} -> {new}" for old, new in merged.renamed.items())
+    print(f"imported {len(imported.labels)} labels into {args.into}: {merged.added} added, "
+          f"{merged.updated} updated" + (f"; skipped {skipped}" if skipped else "")
+          + (f"; new ids {renamed}" if renamed else ""), file=sys.stderr)
+    return 0
 
 
 def _run_labels_check(args: argparse.Namespace) -> int:
@@ -383,7 +539,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"stancekit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (_add_train, _add_score, _add_evaluate, _add_extract, _add_labels):
+    for add in (_add_train, _add_score, _add_evaluate, _add_extract, _add_labels,
+                _add_suggest):
         add(sub)
     return parser
 

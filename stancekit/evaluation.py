@@ -13,8 +13,10 @@ from typing import Any, Protocol
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
-from stancekit.aggregation import speaker_positions
+from stancekit.aggregation import NameMap, position_score, speaker_positions
 from stancekit.errors import StancekitError
+from stancekit.metrics import expected_calibration_error, macro_f1, stance_metrics
+from stancekit.models import ClaimInput, claim_context
 from stancekit.records import (
     AUTHOR_PREFIX,
     NARRATOR,
@@ -27,7 +29,7 @@ from stancekit.records import (
     SpeakerPosition,
     split_speakers,
 )
-from stancekit.training import macro_f1, stance_metrics
+from stancekit.training import fold_models, label_rows, labels_sha256
 
 
 class _GoldClaim(Protocol):
@@ -88,22 +90,6 @@ def extraction_scores(gold: Sequence[_GoldClaim], extracted: Sequence[Claim]) ->
 # Classification on gold claims
 
 
-def expected_calibration_error(confidences: Sequence[float], correct: Sequence[bool],
-                               n_bins: int = 10) -> float:
-    """ECE: the mean |accuracy - confidence| over equal-width confidence bins, weighted by
-    the share of predictions in each bin (a confidence of exactly 1 falls in the last bin)."""
-    conf = np.asarray(confidences, dtype=float)
-    hits = np.asarray(correct, dtype=float)
-    if len(conf) == 0:
-        return math.nan
-    bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
-    total = 0.0
-    for b in np.unique(bins):
-        inside = bins == b
-        total += inside.sum() * abs(hits[inside].mean() - conf[inside].mean())
-    return float(total / len(conf))
-
-
 def stance_report(gold: Sequence[str], predictions: Sequence[Prediction],
                   labels: Sequence[str] = STANCES) -> dict[str, Any]:
     """Stance macro-F1, F_avg, accuracy, per-class P/R/F1, confusion matrix and ECE."""
@@ -144,11 +130,7 @@ def sentiment_report(gold: Sequence[str | None], predictions: Sequence[Predictio
 def gold_directions(gold: Sequence[LabeledClaim], min_claims: int = 2) -> dict[str, int]:
     """+1 / -1 for each gold speaker (not narrator) with at least `min_claims` favor or
     against claims and more of one than the other; a joint claim counts for each speaker."""
-    counts: dict[str, Counter[str]] = {}
-    for label in gold:
-        for name in split_speakers(label.speaker):
-            if name != NARRATOR:
-                counts.setdefault(name, Counter())[label.stance] += 1
+    counts = _gold_counts(gold)
     directions = {}
     for name, c in counts.items():
         if c["favor"] + c["against"] >= min_claims and c["favor"] != c["against"]:
@@ -156,23 +138,73 @@ def gold_directions(gold: Sequence[LabeledClaim], min_claims: int = 2) -> dict[s
     return directions
 
 
-def sign_agreement(directions: dict[str, int],
-                   positions: Sequence[SpeakerPosition]) -> dict[str, Any]:
-    """Share of gold speakers whose predicted position has the gold direction's sign.
+def gold_positions(gold: Sequence[LabeledClaim]) -> dict[str, float]:
+    """Each gold speaker's position by the aggregation rule applied to the gold labels
+    (every favor claim p_favor = 1, every against claim p_against = 1)."""
+    return {name: position_score(c["favor"] - c["against"], c["favor"] + c["against"])
+            for name, c in _gold_counts(gold).items()}
 
-    Predicted speakers are matched by `normalise_speaker`; a gold speaker with no predicted
-    position (not extracted, say) counts as a disagreement.
+
+def _gold_counts(gold: Sequence[LabeledClaim]) -> dict[str, Counter[str]]:
+    counts: dict[str, Counter[str]] = {}
+    for label in gold:
+        for name in split_speakers(label.speaker):
+            if name != NARRATOR:
+                counts.setdefault(name, Counter())[label.stance] += 1
+    return counts
+
+
+def sign_agreement(directions: dict[str, int], positions: Sequence[SpeakerPosition],
+                   gold_position: dict[str, float] | None = None) -> dict[str, Any]:
+    """How the predicted speaker table matches the gold directions.
+
+    Predicted speakers are matched to gold speakers by `normalise_speaker` (case, spacing,
+    hyphens, accents and word order ignored), so a speaker found only under another name
+    (an alias, a title) counts as not found. Over the gold-direction speakers:
+
+    - `sign_agreement`: share whose predicted position has the gold direction's sign;
+    - `found`: share with a predicted row under their canonical (gold) name;
+    - with `gold_position` (see `gold_positions`), `interval_coverage`: share whose 95%
+      interval [interval_low, interval_high] contains the gold position, i.e. the position
+      the same rule gives on the gold labels; a nominal 95% interval should reach about
+      0.95 when extraction and classification are right. `interval_reaches_gold_side`:
+      share whose interval holds some position of the gold sign (interval_high > 0 for a
+      favor speaker, interval_low < 0 for an against one), i.e. that do not rule the gold
+      side out. A speaker not found counts as a miss in every share.
     """
-    by_key = {normalise_speaker(p.speaker): p.position for p in positions}
+    by_key = {normalise_speaker(p.speaker): p for p in positions}
     rows = []
     for name, direction in sorted(directions.items()):
-        position = by_key.get(normalise_speaker(name))
-        agrees = position is not None and np.sign(position) == direction
-        rows.append({"speaker": name, "gold": "favor" if direction > 0 else "against",
-                     "position": position, "agrees": bool(agrees)})
+        found = by_key.get(normalise_speaker(name))
+        row: dict[str, Any] = {
+            "speaker": name, "gold": "favor" if direction > 0 else "against",
+            "position": None if found is None else found.position,
+            "agrees": bool(found is not None and np.sign(found.position) == direction),
+            "found": found is not None,
+        }
+        if gold_position is not None:
+            low = None if found is None else found.interval_low
+            high = None if found is None else found.interval_high
+            row.update({
+                "gold_position": gold_position[name], "interval": [low, high],
+                "covers_gold": bool(found is not None
+                                    and low <= gold_position[name] + 1e-9
+                                    and gold_position[name] - 1e-9 <= high),
+                "reaches_gold_side": bool(found is not None and (
+                    high > 0 if direction > 0 else low < 0)),
+            })
+        rows.append(row)
     n = len(rows)
-    return {"sign_agreement": sum(r["agrees"] for r in rows) / n if n else math.nan,
-            "n": n, "speakers": rows}
+
+    def share(key: str) -> float:
+        return sum(r[key] for r in rows) / n if n else math.nan
+
+    result = {"sign_agreement": share("agrees"), "found": share("found"), "n": n,
+              "speakers": rows}
+    if gold_position is not None:
+        result["interval_coverage"] = share("covers_gold")
+        result["interval_reaches_gold_side"] = share("reaches_gold_side")
+    return result
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,13 +219,15 @@ def evaluate(
     aliases: Any = None,
     folds: int = 5,
     quiet: bool = True,
+    canonical: NameMap | None = None,
 ) -> dict[str, Any]:
     """Evaluate `model` on `labels`, stage by stage (see the README for the keys).
 
     With `cross_validate`, every prediction for an article comes from a model of the same
     method and settings trained on the other articles' labels (what to do when `model`
     was trained on these labels). With `articles`, extraction and end-to-end speaker
-    positions are measured too.
+    positions are measured too; `canonical` (raw speaker name to canonical name, as for
+    `PositionAggregator`) merges the extracted speakers' name variants first.
     """
     target = model.card.default_target
     extracted: list[Claim] = []
@@ -201,26 +235,33 @@ def evaluate(
         from stancekit.extraction import extract_many
 
         extracted = [c for _, claims in extract_many(articles, aliases=aliases) for c in claims]
+    by_id = {a.id: a for a in articles}
+    gold_rows = label_rows(labels, by_id)
+    extracted_rows = [
+        ClaimInput(c.text, target, c.speaker, claim_context(by_id[c.article_id].text, c.start,
+                                                            by_id[c.article_id].title))
+        for c in extracted
+    ]
     if cross_validate:
-        gold_predictions, extracted_predictions = _cross_validated(model, labels, extracted,
-                                                                   folds, quiet)
+        gold_predictions, extracted_predictions = _cross_validated(
+            model, labels, gold_rows, extracted, extracted_rows, folds, quiet)
     else:
-        gold_predictions = _predict(model, [(c.text, c.target, c.speaker) for c in labels])
-        extracted_predictions = _predict(model, [(c.text, target, c.speaker) for c in extracted])
+        gold_predictions = model.predict(gold_rows)
+        extracted_predictions = model.predict(extracted_rows)
     gold_scored = [
         ScoredClaim(Claim(c.id, c.article, c.start or 0, c.end or 0, c.text, c.speaker, c.via),
                     c.target, p)
         for c, p in zip(labels, gold_predictions, strict=True)
     ]
-    directions = gold_directions(labels)
+    directions, gold_position = gold_directions(labels), gold_positions(labels)
     report: dict[str, Any] = {
         "n_labels": len(labels),
         "cross_validated": cross_validate,
         "stance": stance_report([c.stance for c in labels], gold_predictions,
                                 model.card.stances),
         "sentiment": sentiment_report([c.sentiment for c in labels], gold_predictions),
-        "speakers": {"gold_extraction": sign_agreement(directions,
-                                                       speaker_positions(gold_scored))},
+        "speakers": {"gold_extraction": sign_agreement(
+            directions, speaker_positions(gold_scored), gold_position)},
     }
     report["speakers"]["sign_agreement"] = report["speakers"]["gold_extraction"]["sign_agreement"]
     report["speakers"]["n"] = report["speakers"]["gold_extraction"]["n"]
@@ -228,38 +269,28 @@ def evaluate(
         report["extraction"] = extraction_scores(labels, extracted)
         end_to_end = [ScoredClaim(c, target, p)
                       for c, p in zip(extracted, extracted_predictions, strict=True)]
-        report["speakers"]["end_to_end"] = sign_agreement(directions,
-                                                          speaker_positions(end_to_end))
+        report["speakers"]["end_to_end"] = sign_agreement(
+            directions, speaker_positions(end_to_end, canonical=canonical), gold_position)
     return report
 
 
-def _predict(model: Any, items: Sequence[tuple[str, str, str]]) -> list[Prediction]:
-    if not items:
-        return []
-    texts, targets, speakers = (list(column) for column in zip(*items, strict=True))
-    return model.predict(texts, target=targets, speakers=speakers)
-
-
-def _cross_validated(model: Any, labels: Sequence[LabeledClaim], extracted: Sequence[Claim],
-                     folds: int, quiet: bool) -> tuple[list[Prediction], list[Prediction]]:
+def _cross_validated(model: Any, labels: Sequence[LabeledClaim], gold_rows: list[ClaimInput],
+                     extracted: Sequence[Claim], extracted_rows: list[ClaimInput], folds: int,
+                     quiet: bool) -> tuple[list[Prediction], list[Prediction]]:
     """Out-of-fold predictions for the gold claims and for the claims extracted from each
-    held-out article, from models retrained like `model` (grouped by article)."""
-    from stancekit.training import TrainOptions, fold_models
-
-    card = model.card
-    options = TrainOptions(base_model=card.base_model, epochs=card.settings.get("epochs"),
-                           seed=card.settings.get("seed", 0), folds=folds, quiet=quiet)
+    held-out article, from clones of `model` (same method and settings) fitted on the other
+    folds: the cross-validation `train` runs (grouped by article)."""
     gold: list[Prediction | None] = [None] * len(labels)
     extracted_out: list[Prediction | None] = [None] * len(extracted)
-    for test, fold_model in fold_models(card.method, labels, card.masked_speakers, options):
-        held = [labels[i] for i in test]
-        for i, p in zip(test, _predict(fold_model, [(c.text, c.target, c.speaker) for c in held]),
-                        strict=True):
+    settings = getattr(model, "settings", None)  # the fine-tuned model's trainer settings
+    seed = settings.seed if settings is not None else 0
+    for test, fold_model in fold_models(model, labels, gold_rows, folds, seed, quiet):
+        for i, p in zip(test, fold_model.predict([gold_rows[i] for i in test]), strict=True):
             gold[i] = p
-        held_articles = {c.article for c in held}
+        held_articles = {labels[i].article for i in test}
         rows = [i for i, c in enumerate(extracted) if c.article_id in held_articles]
-        items = [(extracted[i].text, card.default_target, extracted[i].speaker) for i in rows]
-        for i, p in zip(rows, _predict(fold_model, items), strict=True):
+        for i, p in zip(rows, fold_model.predict([extracted_rows[i] for i in rows]),
+                        strict=True):
             extracted_out[i] = p
     missing = [extracted[i].article_id for i, p in enumerate(extracted_out) if p is None]
     if missing:
@@ -270,7 +301,5 @@ def _cross_validated(model: Any, labels: Sequence[LabeledClaim], extracted: Sequ
 
 def trained_on(model: Any, label_files: Sequence[str | Path]) -> bool:
     """True when any of these label files is one the model was trained on (by sha256)."""
-    from stancekit.training import labels_sha256
-
     trained = set(model.card.labels_sha256.values())
     return any(digest in trained for digest in labels_sha256(label_files).values())

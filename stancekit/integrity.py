@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
-from collections.abc import Iterator, Mapping, Sequence
+import reprlib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,6 +34,26 @@ REMOTE_CODE_KEYS: frozenset[str] = frozenset({"auto_map", "custom_pipelines"})
 # JSON files that are data of the tokenizers library, not transformers configs.
 NOT_CONFIGS: frozenset[str] = frozenset({"tokenizer.json", CARD_FILE})
 MIN_MAX_LENGTH = 8  # room for the special tokens of a text pair and a few tokens of each
+
+
+def _int(value: Any, low: int | None) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and (low is None or value >= low)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _ngram_range(value: Any) -> bool:
+    return (isinstance(value, list | tuple) and len(value) == 2
+            and all(_int(v, 1) for v in value) and value[0] <= value[1])
+
+
+def _labels(value: Any, allow_empty: bool) -> bool:
+    return (isinstance(value, list) and (allow_empty or bool(value))
+            and all(isinstance(v, str) and v for v in value) and len(set(value)) == len(value))
+
+
 # Settings that prediction or retraining reads, with the rule each value must keep.
 SETTING_RULES: dict[str, tuple[str, Any]] = {
     "max_length": (f"an integer of at least {MIN_MAX_LENGTH}", lambda v: _int(v, MIN_MAX_LENGTH)),
@@ -43,8 +65,8 @@ SETTING_RULES: dict[str, tuple[str, Any]] = {
     "lr": ("a positive number", lambda v: _number(v) and v > 0),
     "head_lr": ("a positive number", lambda v: _number(v) and v > 0),
     "C": ("a positive number", lambda v: _number(v) and v > 0),
-    "word_ngrams": ("a pair [low, high] with 1 <= low <= high", lambda v: _ngram_range(v)),
-    "char_ngrams": ("a pair [low, high] with 1 <= low <= high", lambda v: _ngram_range(v)),
+    "word_ngrams": ("a pair [low, high] with 1 <= low <= high", _ngram_range),
+    "char_ngrams": ("a pair [low, high] with 1 <= low <= high", _ngram_range),
 }
 
 
@@ -61,10 +83,24 @@ class Card(Protocol):
     files_sha256: dict[str, str]
 
 
+def _regular_file(path: Path) -> Path:
+    """`path`, if it is a regular file (not a pipe, device or dangling link), else ModelError."""
+    if not path.is_file():
+        state = "missing" if not os.path.lexists(path) else "not a regular file"
+        raise ModelError(f"{path}: {state}")
+    return path
+
+
 def sha256_of(path: str | Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+    """Hex sha256 of a file's bytes; an unreadable file is a ModelError naming it."""
+    try:
+        digest = hashlib.sha256()
+        with open(_regular_file(Path(path)), "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+    except OSError as err:
+        raise ModelError(f"{path}: unreadable ({err.strerror or err})") from None
 
 
 def _model_files(folder: Path) -> Iterator[str]:
@@ -96,11 +132,12 @@ def verify_folder(folder: str | Path, card: Card) -> None:
             "to record them, or load it unverified (verify=False, --no-verify)"
         )
     present = set(_model_files(folder))
-    for name in sorted(recorded.keys() - present):
-        raise ModelError(f"{folder / name}: missing (model.json records it)")
-    for name in sorted(present - recorded.keys()):
-        raise ModelError(f"{folder / name}: not part of the saved model (model.json does not "
-                         "record it); remove it, or load unverified (--no-verify)")
+    missing, added = sorted(recorded.keys() - present), sorted(present - recorded.keys())
+    if missing:
+        raise ModelError(f"{folder / missing[0]}: missing (model.json records it)")
+    if added:
+        raise ModelError(f"{folder / added[0]}: not part of the saved model (model.json does "
+                         "not record it); remove it, or load unverified (--no-verify)")
     for name in sorted(present):
         if sha256_of(folder / name) != recorded[name]:
             raise ModelError(f"{folder / name}: sha256 differs from the one model.json records "
@@ -122,7 +159,7 @@ def _keys(value: Any) -> Iterator[str]:
 def read_json(path: Path) -> Any:
     """A JSON file's contents; an unreadable file is a ModelError naming it."""
     try:
-        return json.loads(path.read_text("utf-8"))
+        return json.loads(_regular_file(path).read_text("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ModelError(f"{path}: unreadable JSON ({err})") from None
 
@@ -168,12 +205,33 @@ def check_safetensors(path: str | Path) -> None:
     """Refuse a weights file that is not a readable safetensors file (header and tensor sizes)."""
     from safetensors import safe_open
 
+    _regular_file(Path(path))
     try:
         with safe_open(str(path), framework="numpy") as weights:
             list(weights.keys())
     except Exception as err:  # safetensors raises SafetensorError, OSError and others
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ModelError(f"{path}: not a readable safetensors file ({reason})") from None
+
+
+def check_loading_info(info: Mapping[str, Any], path: str | Path) -> None:
+    """Refuse weights that do not fill the network exactly.
+
+    `info` is what transformers' `from_pretrained(..., output_loading_info=True)` reports;
+    transformers would otherwise start a missing tensor (a head's bias) from scratch, silently.
+    """
+    problems = (
+        ("missing_keys", "lacks"),
+        ("mismatched_keys", "has the wrong shape for"),
+        ("unexpected_keys", "has unknown tensors"),
+        ("error_msgs", "failed to load"),
+    )
+    for key, what in problems:
+        names = sorted(str(k[0] if isinstance(k, tuple) else k) for k in info.get(key) or ())
+        if names:
+            more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+            raise ModelError(f"{path}: weights do not fit the model ({what} "
+                             f"{', '.join(names[:3])}{more})")
 
 
 def _placeholder_labels(id2label: Mapping[Any, Any]) -> bool:
@@ -206,45 +264,33 @@ def check_label_order(card: Card, config: Mapping[str, Any], folder: str | Path)
             )
 
 
-def check_label_sets(
-    card: Card, stance_classes: Sequence[str], sentiment_classes: Sequence[str], path: str | Path
-) -> None:
-    """Refuse a model whose card names other labels than its classifiers' `classes_` (`path`)."""
-    for field, ours, theirs in (
-        ("stances", card.stances, stance_classes),
-        ("sentiments", card.sentiments, sentiment_classes),
+def check_label_sets(card: Card, stance: Any, sentiment: Any, path: str | Path) -> None:
+    """Refuse a model whose card names other labels than the `classes_` of its fitted stance
+    and sentiment classifiers (None for none), saved in `path`."""
+    for field, ours, classifier in (
+        ("stances", card.stances, stance),
+        ("sentiments", card.sentiments, sentiment),
     ):
-        if sorted(ours) != sorted(str(c) for c in theirs):
+        theirs = sorted(str(c) for c in getattr(classifier, "classes_", []))
+        if sorted(ours) != theirs:
             raise ModelError(f"{Path(path).with_name(CARD_FILE)}: {field} {ours} disagree with "
-                             f"the classes {sorted(map(str, theirs))} in {Path(path).name}")
+                             f"the classes {theirs} in {Path(path).name}")
+
+
+def card_settings(card: Card) -> dict[str, Any]:
+    """The card's settings with a trainer's nested `settings` object merged in."""
+    nested = card.settings.get("settings")
+    return {**card.settings, **nested} if isinstance(nested, dict) else dict(card.settings)
 
 
 def check_max_length(card: Card, config: Mapping[str, Any], folder: str | Path) -> None:
     """Refuse a `max_length` longer than the encoder's position embeddings."""
     encoder = config.get("encoder")
     limit = encoder.get("max_position_embeddings") if isinstance(encoder, dict) else None
-    max_length = card.settings.get("max_length")
+    max_length = card_settings(card).get("max_length")
     if isinstance(limit, int) and isinstance(max_length, int) and max_length > limit:
         raise ModelError(f"{Path(folder) / CARD_FILE}: settings.max_length must be at most the "
                          f"encoder's {limit} positions ({CONFIG_FILE}), not {max_length}")
-
-
-def _int(value: Any, low: int | None) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and (low is None or value >= low)
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
-
-
-def _ngram_range(value: Any) -> bool:
-    return (isinstance(value, list | tuple) and len(value) == 2
-            and all(_int(v, 1) for v in value) and value[0] <= value[1])
-
-
-def _labels(value: Any, allow_empty: bool) -> bool:
-    return (isinstance(value, list) and (allow_empty or bool(value))
-            and all(isinstance(v, str) and v for v in value) and len(set(value)) == len(value))
 
 
 def validate_card(card: Card, path: str | Path) -> None:
@@ -267,22 +313,26 @@ def validate_card(card: Card, path: str | Path) -> None:
     ]
     for field, rule, ok in problems:
         if not ok:
-            raise ModelError(f"{path}: {field} must be {rule}, not {getattr(card, field)!r}")
-    for name, value in card.settings.items():
+            value = reprlib.repr(getattr(card, field))
+            raise ModelError(f"{path}: {field} must be {rule}, not {value}")
+    for name, value in card_settings(card).items():
         rule, valid = SETTING_RULES.get(name, ("", lambda v: True))
         if not valid(value):
-            raise ModelError(f"{path}: settings.{name} must be {rule}, not {value!r}")
+            raise ModelError(f"{path}: settings.{name} must be {rule}, not {reprlib.repr(value)}")
 
 
 def check_folder(folder: str | Path, card: Card, verify: bool = True) -> None:
     """Every check a model folder passes before its weights are read.
 
-    Digests first (unless `verify` is False), then no custom code; for a fine-tuned model
-    also readable safetensors weights and labels and `max_length` that agree with config.json.
+    Digests first (unless `verify` is False), then regular files only and no custom code;
+    for a fine-tuned model also readable safetensors weights, and labels and `max_length`
+    that agree with config.json.
     """
     folder = Path(folder)
     if verify:
         verify_folder(folder, card)
+    for name in _model_files(folder):  # a pipe would hang whatever reads it
+        _regular_file(folder / name)
     refuse_remote_code(folder)
     if card.method == "finetuned":
         check_safetensors(folder / WEIGHTS_FILE)

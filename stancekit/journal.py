@@ -4,9 +4,11 @@ The folder holds:
 - run.json: what made the run (model folder and sha256, target, settings); `--resume`
   refuses a run that differs in any of them;
 - claims.jsonl: one scored claim per line;
-- progress.jsonl: the id of each article whose claims are all in claims.jsonl;
+- progress.jsonl: each article whose claims are all in claims.jsonl: its id, title, source,
+  date (metadata, else found in the text; "" if unknown) and url;
 - errors.jsonl: each input or article that failed, and why (one record each);
-- speakers.csv, report.html and claims.csv / claims.parquet, written at the end.
+- speakers.csv, report.html and claims.csv / claims.parquet, written at the end;
+  positions_over_time.csv when scored by a period (month, quarter or year).
 
 A folder that holds a previous run is never emptied up front: a new run refuses it unless
 told to resume it or to overwrite it, and an overwriting run writes into a staging folder
@@ -23,14 +25,16 @@ from pathlib import Path
 from typing import Any
 
 from stancekit.errors import ArticleError, InputError, StancekitError
+from stancekit.periods import article_info
 from stancekit.reading import read_jsonl, skip_error
 from stancekit.records import Article, ScoredClaim
 
 RUN_FILE, CLAIMS_FILE, PROGRESS_FILE, ERRORS_FILE = (
     "run.json", "claims.jsonl", "progress.jsonl", "errors.jsonl")
 SPEAKERS_FILE, REPORT_FILE = "speakers.csv", "report.html"
+OVER_TIME_FILE = "positions_over_time.csv"
 RUN_OUTPUTS = (RUN_FILE, CLAIMS_FILE, PROGRESS_FILE, ERRORS_FILE, SPEAKERS_FILE, REPORT_FILE,
-               "claims.csv", "claims.parquet")
+               OVER_TIME_FILE, "claims.csv", "claims.parquet")
 STAGING = ".stancekit-new"
 RESUME_KEYS = ("model_sha256", "target", "settings")  # what a resumed run must share
 
@@ -86,7 +90,7 @@ class RunJournal:
         self.done: set[str] = set()  # article ids finished (scored or failed) before this run
         self.n_scored = self.n_errors = 0
         self._seen_errors: set[str] = set()
-        self._unflushed: list[str] = []
+        self._unflushed: list[dict[str, Any]] = []
         if resume:
             self._check_same_run(run)
             self._recover()
@@ -120,10 +124,11 @@ class RunJournal:
 
     def _recover(self) -> None:
         """Keep what an interrupted run finished; drop claims of articles it did not finish."""
-        done = {r["id"] for r, _ in _records(self.out / PROGRESS_FILE) if "id" in r}
+        progress = {r["id"]: r for r, _ in _records(self.out / PROGRESS_FILE) if "id" in r}
+        done = set(progress)
         claims = [r for r, _ in _records(self.out / CLAIMS_FILE) if r.get("article") in done]
         errors = [r for r, _ in _records(self.out / ERRORS_FILE)]
-        _rewrite(self.out / PROGRESS_FILE, [{"id": i} for i in sorted(done)])
+        _rewrite(self.out / PROGRESS_FILE, [progress[i] for i in sorted(done)])
         _rewrite(self.out / CLAIMS_FILE, claims)
         _rewrite(self.out / ERRORS_FILE, errors)
         self._seen_errors = {json.dumps(e, sort_keys=True) for e in errors}
@@ -134,14 +139,14 @@ class RunJournal:
         """Add an article's scored claims (made durable by the next `flush`)."""
         for claim in scored:
             self._claims.write(json.dumps(claim.to_record(), ensure_ascii=False) + "\n")
-        self._unflushed.append(article.id)
+        self._unflushed.append(article_info(article).to_record())
         self.n_scored += 1
 
     def flush(self) -> None:
         """Make everything written so far durable: claims first, then their progress marks."""
         self._claims.flush()
-        for article_id in self._unflushed:
-            self._progress.write(json.dumps({"id": article_id}) + "\n")
+        for record in self._unflushed:
+            self._progress.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._unflushed.clear()
         self._progress.flush()
         self._errors.flush()

@@ -57,6 +57,14 @@ def load_labels(paths: str | Path | Sequence[str | Path]) -> list[LabeledClaim]:
     return labels
 
 
+def load_dataset(paths: str | Path | Sequence[str | Path]) -> Any:
+    """The labels of `load_labels(paths)` as a `datasets.Dataset`, one column per field."""
+    import datasets
+
+    records = [label.to_dict() for label in load_labels(paths)]
+    return datasets.Dataset.from_list(records)
+
+
 def group_ids(labels: Sequence[LabeledClaim]) -> list[str]:
     """The article of each label ("" when unknown): the groups for grouped cross-validation."""
     return [label.article for label in labels]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from stancekit.errors import ArticleError, InputError
+from stancekit.models.inputs import claim_context
 from stancekit.reading import read_articles
 from stancekit.records import Article, Claim, ScoredClaim
 
@@ -111,10 +112,14 @@ def classify_claims(model: Any, target: str, batch: Sequence[Extracted]
                     ) -> list[list[ScoredClaim]]:
     """Stance and sentiment of the claims of each (article, claims) pair, one model call.
 
-    The model's inputs are built here, from each article and its claims, and nowhere else."""
+    The model's inputs are built here, from each article and its claims, and nowhere else:
+    each claim's text, speaker and context (the sentence before it and the headline, read
+    by models trained with context)."""
     claims = [claim for _, article_claims in batch for claim in article_claims]
+    contexts = [claim_context(article.text, claim.start, article.title)
+                for article, article_claims in batch for claim in article_claims]
     predictions = model.predict([c.text for c in claims], target=target,
-                                speakers=[c.speaker for c in claims])
+                                speakers=[c.speaker for c in claims], contexts=contexts)
     scored = iter([ScoredClaim(c, target, p) for c, p in zip(claims, predictions, strict=True)])
     return [[next(scored) for _ in article_claims] for _, article_claims in batch]
 

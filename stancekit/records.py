@@ -141,7 +141,11 @@ class ScoredClaim:
 
 @dataclass(frozen=True)
 class SpeakerPosition:
-    """Where one speaker stands: `position` in [-1, 1] (against .. favor) with a 95% interval."""
+    """Where one speaker stands: `position` in [-1, 1] (against .. favor) with a 95% interval.
+
+    `type` is person, body, collective or author; `aliases` the other names its claims came
+    under; `period` ("2021-Q3") is set for a position over one period only.
+    """
 
     speaker: str
     n_claims: int
@@ -152,6 +156,10 @@ class SpeakerPosition:
     verdict: str
     sentiment: float
     evidence: tuple[str, ...] = ()
+    type: str = "person"
+    aliases: tuple[str, ...] = ()
+    n_articles: int = 0
+    period: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -23,6 +23,7 @@ from stancekit.errors import ArticleError, InputError, ModelError, StancekitErro
 from stancekit.journal import (
     CLAIMS_FILE,
     ERRORS_FILE,
+    OVER_TIME_FILE,
     PROGRESS_FILE,
     REPORT_FILE,
     RUN_FILE,
@@ -32,20 +33,24 @@ from stancekit.journal import (
     settings_sha256,
 )
 from stancekit.outputs import (
+    PERIOD_COLUMNS,
+    REPORT_ERRORS,
+    describe_model,
     export_claims,
     flat_claim,
     render_report,
     speaker_rows,
     write_speakers_csv,
 )
+from stancekit.periods import ArticleIndex, ArticleInfo
 from stancekit.pipeline import Pipeline
 from stancekit.reading import read_jsonl, skip_error
 from stancekit.records import Article, ScoredClaim, SpeakerPosition
 
-__all__ = ["CLAIMS_FILE", "DEFAULT_OUT", "ERRORS_FILE", "PROGRESS_FILE", "REPORT_FILE", "RUN_FILE",
-           "SPEAKERS_FILE", "RunSummary", "ScoreResult", "TargetWarning", "check_target",
-           "default_model_path", "finish_run", "model_folder", "resolve_model", "score",
-           "score_to_dir"]
+__all__ = ["CLAIMS_FILE", "DEFAULT_OUT", "ERRORS_FILE", "OVER_TIME_FILE", "PROGRESS_FILE",
+           "REPORT_FILE", "RUN_FILE", "SPEAKERS_FILE", "RunSummary", "ScoreResult",
+           "TargetWarning", "check_target", "default_model_path", "finish_run", "model_folder",
+           "resolve_model", "score", "score_to_dir"]
 
 DEFAULT_OUT = Path("stancekit-out")
 DEFAULT_MODEL_DIRS = (Path("models/finetuned"), Path("models/baseline"))
@@ -137,6 +142,7 @@ def score_to_dir(
     overwrite: bool = False,
     quantize: bool = False,
     verify: bool = True,
+    by: str | None = None,
     notify: Notify | None = None,
 ) -> RunSummary:
     """Score articles from files/folders/stdin into the folder `out` (see `stancekit.journal`).
@@ -145,7 +151,9 @@ def score_to_dir(
     and settings must be the same) or `overwrite` (replace it once this run has scored
     something). `notify` gets one line per warning and per error as they happen (default:
     only the target warning, as a `TargetWarning`). With nothing scored, the folder keeps
-    what it held and the summary says 0 articles.
+    what it held and the summary says 0 articles. `by` ("month", "quarter" or "year") also
+    scores each speaker per period of the articles' dates (see `stancekit.periods`) into
+    positions_over_time.csv and the report.
     """
     start = time.perf_counter()
     folder = model_folder(model)
@@ -183,7 +191,8 @@ def score_to_dir(
         journal.discard()
         summary = RunSummary(Path(out), 0, 0, journal.n_errors, 0.0, [], target)
     else:
-        summary = finish_run(journal.folder, target, fmt)
+        summary = finish_run(journal.folder, target, fmt, by=by,
+                             model=describe_model(model.card))
         journal.publish()
         summary.out = Path(out)
     summary.model = None if folder is None else str(folder)
@@ -197,22 +206,37 @@ def _progress_bar(enabled: bool) -> Any:
     return tqdm(unit=" articles", desc="scoring", disable=not enabled, smoothing=0.1)
 
 
-def finish_run(out: Path, target: str, fmt: str = "jsonl") -> RunSummary:
-    """From a finished journal: speakers.csv, report.html and the claims export."""
+def finish_run(out: Path, target: str, fmt: str = "jsonl", by: str | None = None,
+               model: str = "") -> RunSummary:
+    """From a finished journal: speakers.csv, report.html and the claims export; with `by`,
+    positions_over_time.csv too (the articles' dates are in progress.jsonl). `model` names
+    the model in the report."""
+    articles = ArticleIndex(ArticleInfo.from_record(record)
+                            for record, _ in read_jsonl(out / PROGRESS_FILE, skip_error))
     aggregator = PositionAggregator()
     n_claims = 0
     for record, _ in read_jsonl(out / CLAIMS_FILE):
-        aggregator.add(ScoredClaim.from_record(record))
+        period = articles.period(record["article"], by) if by else None
+        aggregator.add(ScoredClaim.from_record(record), period)
         n_claims += 1
     positions = aggregator.positions()
     write_speakers_csv(out / SPEAKERS_FILE, positions)
+    over_time = aggregator.positions_over_time() if by else []
+    if by:
+        write_speakers_csv(out / OVER_TIME_FILE, over_time, PERIOD_COLUMNS)
     shown = {c for p in positions for c in p.evidence[:REPORT_CLAIMS_PER_SPEAKER]}
     evidence = {r["id"]: ScoredClaim.from_record(r) for r, _ in read_jsonl(out / CLAIMS_FILE)
                 if r["id"] in shown}
-    n_done = sum(1 for _ in read_jsonl(out / PROGRESS_FILE, skip_error))
-    n_errors = sum(1 for _ in read_jsonl(out / ERRORS_FILE, skip_error))
+    n_done = len(articles.info)
+    errors: list[dict[str, Any]] = []
+    n_errors = 0
+    for error, _ in read_jsonl(out / ERRORS_FILE, skip_error):
+        n_errors += 1
+        if len(errors) < REPORT_ERRORS:
+            errors.append(error)
     report = render_report(positions, evidence, target, n_done, n_claims, n_errors,
-                           REPORT_CLAIMS_PER_SPEAKER)
+                           REPORT_CLAIMS_PER_SPEAKER, articles=articles.info,
+                           over_time=over_time, by=by, model=model, errors=errors)
     (out / REPORT_FILE).write_text(report, encoding="utf-8")
     export_claims(out / CLAIMS_FILE, fmt)
     return RunSummary(out, n_done, n_claims, n_errors, 0.0, positions, target)
@@ -253,7 +277,8 @@ class ScoreResult:
         """The self-contained HTML report of this result."""
         by_id = {s.claim.id: s for s in self.scored}
         return render_report(self.positions, by_id, self.target, self.n_articles,
-                             len(self.scored), len(self.errors), REPORT_CLAIMS_PER_SPEAKER)
+                             len(self.scored), len(self.errors), REPORT_CLAIMS_PER_SPEAKER,
+                             errors=self.errors)
 
 
 def score(

@@ -1,8 +1,10 @@
 """Cross-validation and training of the classifiers (what `python -m stancekit train` runs).
 
 Folds are grouped by article, so no article is in both train and test; labels without
-article information get stratified folds instead. After cross-validation each method is
-fitted on all labels and written to `<out>/<method>/` with its figures in model.json.
+article information get stratified folds instead. Every fold model is `clone(estimator)`
+fitted on the other folds (`fold_models`), in `train` and in `evaluate` alike. After
+cross-validation each method is fitted on all labels, its probabilities calibrated by
+temperature scaling on the out-of-fold predictions, and written to `<out>/<method>/`.
 """
 
 from __future__ import annotations
@@ -10,77 +12,75 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from rich.table import Table
-from sklearn.metrics import accuracy_score, f1_score
+from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 from tqdm.auto import tqdm
 
 from stancekit.errors import InputError
-from stancekit.models import sha256_file
-from stancekit.records import LabeledClaim
-
-FAVOR_AGAINST: tuple[str, ...] = ("favor", "against")
-
-
-def macro_f1(y_true: Sequence[str], y_pred: Sequence[str]) -> float:
-    """Mean F1 over the classes present in the truth or the predictions."""
-    return float(f1_score(y_true, y_pred, average="macro", zero_division=0.0))
-
-
-def f_avg(y_true: Sequence[str], y_pred: Sequence[str]) -> float:
-    """Mean F1 of favor and against (SemEval-2016's F_avg).
-
-    A class absent from both truth and predictions is left out of the mean; NaN if both are.
-    """
-    present = [c for c in FAVOR_AGAINST if c in set(y_true) | set(y_pred)]
-    if not present:
-        return math.nan
-    return float(np.mean(f1_score(y_true, y_pred, labels=present, average=None, zero_division=0.0)))
-
-
-def stance_metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
-    """Stance macro-F1, F_avg and accuracy."""
-    return {
-        "macro_f1": macro_f1(y_true, y_pred),
-        "f_avg": f_avg(y_true, y_pred),
-        "accuracy": float(accuracy_score(y_true, y_pred)),
-    }
+from stancekit.integrity import sha256_of
+from stancekit.metrics import expected_calibration_error, macro_f1, stance_metrics
+from stancekit.models import ClaimClassifier, ClaimInput, claim_context, classifier
+from stancekit.models.base import fit_temperature, softmax
+from stancekit.records import Article, LabeledClaim, Prediction
 
 
 @dataclass(frozen=True)
 class TrainOptions:
-    """How to train: the options of `stancekit train` other than labels and output."""
+    """How to train: the options of `stancekit train` other than labels and output.
+
+    `context` None keeps each method's default (the fine-tuned model reads context).
+    """
 
     base_model: str | None = None
     epochs: int | None = None
     seed: int = 0
     folds: int = 5
+    context: bool | None = None
     quiet: bool = False
 
 
-def fit_model(
-    method: str, claims: Sequence[LabeledClaim], mask: bool, options: TrainOptions
-) -> Any:
-    """Train one method on `claims` (masking speakers' names if `mask`)."""
-    if method == "baseline":
-        from stancekit.baseline import BaselineModel
+def make_classifier(method: str, options: TrainOptions, mask: bool = False) -> ClaimClassifier:
+    """An unfitted classifier of `method` with the settings `options` asks for."""
+    params: dict[str, Any] = {"mask_speakers": mask}
+    if options.context is not None:
+        params["context"] = options.context
+    if method == "finetuned":
+        from stancekit.models.finetune import FineTuneSettings
 
-        return BaselineModel.fit(claims, mask=mask)
-    from stancekit.finetuned import FineTunedModel
+        settings = FineTuneSettings(epochs=options.epochs, seed=options.seed)
+        params.update(base_model=options.base_model, settings=settings,
+                      verbose=not options.quiet)
+    return classifier(method, **params)
 
-    return FineTunedModel.fit(
-        claims,
-        mask=mask,
-        base_model=options.base_model,
-        epochs=options.epochs,
-        seed=options.seed,
-        quiet=options.quiet,
+
+def label_rows(
+    claims: Sequence[LabeledClaim], articles: Mapping[str, Article] | None = None
+) -> list[ClaimInput]:
+    """Model rows of labeled claims, with each claim's context (see `claim_context`) when
+    its article is in `articles` and its offsets are known; else no context."""
+    rows = []
+    for c in claims:
+        article = (articles or {}).get(c.article)
+        context = ""
+        if article is not None and c.start is not None:
+            context = claim_context(article.text, c.start, article.title)
+        rows.append(ClaimInput(c.text, c.target, c.speaker, context))
+    return rows
+
+
+def fit_claims(
+    estimator: ClaimClassifier, claims: Sequence[LabeledClaim], rows: Sequence[ClaimInput]
+) -> ClaimClassifier:
+    """`estimator.fit` on labeled claims: stance as y, sentiment as the fit parameter."""
+    return estimator.fit(
+        list(rows), [c.stance for c in claims], sentiment=[c.sentiment for c in claims]
     )
 
 
@@ -105,15 +105,37 @@ def folds_for(claims: Sequence[LabeledClaim], n_folds: int, seed: int) -> list[n
     return [test for _, test in splits]
 
 
+def fold_models(
+    estimator: ClaimClassifier,
+    claims: Sequence[LabeledClaim],
+    rows: Sequence[ClaimInput],
+    n_folds: int = 5,
+    seed: int = 0,
+    quiet: bool = True,
+) -> Iterator[tuple[np.ndarray, ClaimClassifier]]:
+    """For each fold (see `folds_for`): its test indices and `clone(estimator)` fitted on
+    the other folds. The one cross-validation path of `train` and `evaluate`."""
+    folds = folds_for(claims, n_folds, seed)
+    label = f"{estimator.method} CV{' (masked)' if estimator.mask_speakers else ''}"
+    for test in tqdm(folds, desc=label, unit="fold", disable=quiet):
+        train_rows = np.setdiff1d(np.arange(len(claims)), test)
+        fitted = fit_claims(
+            clone(estimator), [claims[i] for i in train_rows], [rows[i] for i in train_rows]
+        )
+        yield test, fitted
+
+
 @dataclass
 class CVResult:
-    """Cross-validation figures of one method: per fold, pooled, and per target."""
+    """Cross-validation figures of one method: per fold, pooled, and per target, with the
+    temperatures that calibrate its out-of-fold probabilities."""
 
     method: str
     masked: bool
     folds: list[dict[str, float]] = field(default_factory=list)
     pooled: dict[str, float] = field(default_factory=dict)
     per_target: dict[str, dict[str, float]] = field(default_factory=dict)
+    temperatures: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
     def summary(self) -> dict[str, tuple[float, float]]:
@@ -132,58 +154,71 @@ class CVResult:
         return {**dataclasses.asdict(self), "summary": summary}
 
 
-def _figures(claims: Sequence[LabeledClaim], predictions: Sequence[Any]) -> dict[str, float]:
-    figures = {
-        f"stance_{k}": v
-        for k, v in stance_metrics(
-            [c.stance for c in claims], [p.stance for p in predictions]
-        ).items()
-    }
+def figures(claims: Sequence[LabeledClaim], predictions: Sequence[Prediction]) -> dict[str, float]:
+    """Stance macro-F1, F_avg, accuracy, ECE and sentiment macro-F1 of predictions."""
+    truth = [c.stance for c in claims]
+    predicted = [p.stance for p in predictions]
+    out = {f"stance_{k}": v for k, v in stance_metrics(truth, predicted).items()}
+    out["stance_ece"] = expected_calibration_error(
+        [p.stance_probs[p.stance] for p in predictions],
+        [t == p for t, p in zip(truth, predicted, strict=True)],
+    )
     pairs = [(c.sentiment, p.sentiment) for c, p in zip(claims, predictions, strict=True)]
     pairs = [(t, p) for t, p in pairs if t and p]
-    figures["sentiment_macro_f1"] = macro_f1(*zip(*pairs, strict=True)) if pairs else math.nan
-    return figures
-
-
-def fold_models(
-    method: str, claims: Sequence[LabeledClaim], mask: bool, options: TrainOptions
-) -> Iterator[tuple[np.ndarray, Any]]:
-    """For each fold (see `folds_for`): its test indices and a model fitted on the rest."""
-    folds = folds_for(claims, options.folds, options.seed)
-    label = f"{method} CV{' (masked)' if mask else ''}"
-    for test in tqdm(folds, desc=label, unit="fold", disable=options.quiet):
-        test_set = set(test.tolist())
-        train = [c for i, c in enumerate(claims) if i not in test_set]
-        yield test, fit_model(method, train, mask, options)
+    out["sentiment_macro_f1"] = macro_f1(*zip(*pairs, strict=True)) if pairs else math.nan
+    return out
 
 
 def cross_validate(
-    method: str, claims: Sequence[LabeledClaim], mask: bool, options: TrainOptions
+    estimator: ClaimClassifier,
+    claims: Sequence[LabeledClaim],
+    rows: Sequence[ClaimInput],
+    n_folds: int = 5,
+    seed: int = 0,
+    quiet: bool = True,
 ) -> CVResult:
-    """Grouped cross-validation of one method on `claims`."""
+    """Grouped cross-validation of `estimator` on `claims` (whose model rows are `rows`)."""
     start = time.perf_counter()
-    result = CVResult(method, mask)
+    result = CVResult(estimator.method, estimator.mask_speakers)
     predictions: list[Any] = [None] * len(claims)
-    for test, model in fold_models(method, claims, mask, options):
-        held_out = [claims[i] for i in test]
-        fold_predictions = model.predict(
-            [c.text for c in held_out],
-            target=[c.target for c in held_out],
-            speakers=[c.speaker for c in held_out],
-        )
+    for test, model in fold_models(estimator, claims, rows, n_folds, seed, quiet):
+        fold_predictions = model.predict([rows[i] for i in test])
         for i, p in zip(test, fold_predictions, strict=True):
             predictions[i] = p
-        result.folds.append(_figures(held_out, fold_predictions))
-    result.pooled = _figures(claims, predictions)
+        result.folds.append(figures([claims[i] for i in test], fold_predictions))
+    result.pooled = figures(claims, predictions)
+    result.temperatures = temperatures(claims, predictions)
     targets = sorted({c.target for c in claims})
     if len(targets) > 1:
         for target in targets:
-            rows = [i for i, c in enumerate(claims) if c.target == target]
-            result.per_target[target] = _figures(
-                [claims[i] for i in rows], [predictions[i] for i in rows]
+            at = [i for i, c in enumerate(claims) if c.target == target]
+            result.per_target[target] = figures(
+                [claims[i] for i in at], [predictions[i] for i in at]
             )
     result.seconds = time.perf_counter() - start
     return result
+
+
+def temperatures(
+    claims: Sequence[LabeledClaim], predictions: Sequence[Prediction]
+) -> dict[str, float]:
+    """Temperatures fitted on out-of-fold predictions, with the stance ECE they give."""
+    stances = list(predictions[0].stance_probs)
+    probs = np.array([[p.stance_probs[s] for s in stances] for p in predictions])
+    truth = [stances.index(c.stance) for c in claims]
+    stance_t = fit_temperature(probs, truth)
+    out = {"stance_temperature": stance_t, "sentiment_temperature": 1.0}
+    calibrated = softmax(np.log(np.clip(probs, 1e-12, 1.0)), stance_t)
+    out["stance_ece_calibrated"] = expected_calibration_error(
+        calibrated.max(axis=1), calibrated.argmax(axis=1) == np.array(truth)
+    )
+    sentiments = list(predictions[0].sentiment_probs)
+    known = [i for i, c in enumerate(claims) if c.sentiment in sentiments]
+    if sentiments and known:
+        probs = np.array([[predictions[i].sentiment_probs[s] for s in sentiments] for i in known])
+        truth = [sentiments.index(claims[i].sentiment) for i in known]
+        out["sentiment_temperature"] = fit_temperature(probs, truth)
+    return out
 
 
 @dataclass
@@ -200,7 +235,7 @@ def labels_sha256(paths: Sequence[str | Path]) -> dict[str, str]:
     """sha256 of each label file that `load_labels(paths)` reads, by path."""
     from stancekit.labels import label_files
 
-    return {str(p): sha256_file(p) for p in label_files(list(paths))} if paths else {}
+    return {str(p): sha256_of(p) for p in label_files(list(paths))} if paths else {}
 
 
 def train(
@@ -210,24 +245,32 @@ def train(
     options: TrainOptions,
     mask_speakers: bool = False,
     label_files: Sequence[str | Path] = (),
+    articles: Mapping[str, Article] | None = None,
 ) -> list[TrainReport]:
-    """Cross-validate each method, fit it on all claims and write `<out>/<method>/`.
+    """Cross-validate each method, fit it on all claims, calibrate, write `<out>/<method>/`.
 
-    With `mask_speakers` the saved model is trained masked and cross-validation runs both
-    masked and unmasked, so the figures show how much names alone were worth.
+    `articles` (by id) give the claims their context. With `mask_speakers` the saved model
+    is trained masked and cross-validation runs both masked and unmasked, so the figures
+    show how much names alone were worth.
     """
+    rows = label_rows(claims, articles)
     reports = []
     for method in methods:
-        results = [cross_validate(method, claims, False, options)]
-        if mask_speakers:
-            results.append(cross_validate(method, claims, True, options))
+        estimator = make_classifier(method, options)
+        runs = [estimator] + ([clone(estimator).set_params(mask_speakers=True)]
+                              if mask_speakers else [])
+        results = [cross_validate(e, claims, rows, options.folds, options.seed, options.quiet)
+                   for e in runs]
         start = time.perf_counter()
-        model = fit_model(method, claims, mask_speakers, options)
+        model = fit_claims(clone(runs[-1]), claims, rows)
         fit_seconds = time.perf_counter() - start
-        model.card.labels_sha256 = labels_sha256(label_files)
-        model.card.cv = {("masked" if r.masked else "unmasked"): r.to_dict() for r in results}
-        model.card.settings["folds"] = len(results[0].folds)
-        model.card.fit_seconds = round(fit_seconds, 2)
+        model.calibrate(results[-1].temperatures["stance_temperature"],
+                        results[-1].temperatures["sentiment_temperature"])
+        card = model.card
+        card.labels_sha256 = labels_sha256(label_files)
+        card.cv = {("masked" if r.masked else "unmasked"): r.to_dict() for r in results}
+        card.settings["folds"] = len(results[0].folds)
+        card.fit_seconds = round(fit_seconds, 2)
         folder = Path(out) / method
         model.save_pretrained(folder)
         reports.append(TrainReport(method, results, fit_seconds, folder))
@@ -256,8 +299,8 @@ def results_table(reports: Sequence[TrainReport]) -> Table:
             summary = result.summary()
             cells = (_cell(summary[k], result.pooled[k]) for k in keys)
             table.add_row(name, *cells, end_section=True)
-            for target, figures in result.per_target.items():
-                table.add_row(f"· {target}", *(f"{figures[k]:.3f}" for k in keys))
+            for target, values in result.per_target.items():
+                table.add_row(f"· {target}", *(f"{values[k]:.3f}" for k in keys))
             times.append(f"{name} {len(result.folds)} folds {result.seconds:.1f}s")
         times.append(f"{report.method} final fit {report.fit_seconds:.1f}s")
     table.caption = "; ".join(times)

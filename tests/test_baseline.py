@@ -12,15 +12,15 @@ from sklearn.base import clone
 from sklearn.feature_extraction.text import CountVectorizer
 
 from stancekit import ModelError, Prediction, load
-from stancekit.baseline import (
+from stancekit.models.baseline import (
     BaselineClassifier,
-    BaselineModel,
     CharNgrams,
     WordNgrams,
     probabilities,
     tfidf_features,
 )
 from stancekit.records import LabeledClaim
+from stancekit.training import fit_claims, label_rows
 
 FAVOR = [
     "Moon urged Washington to back the end-of-war declaration as a path to peace.",
@@ -63,17 +63,23 @@ def make_claims(
     return claims
 
 
+def fit(claims: list[LabeledClaim], **params) -> BaselineClassifier:
+    """A baseline fitted on labeled claims, as `train` fits it."""
+    return fit_claims(BaselineClassifier(**params), claims, label_rows(claims))
+
+
 def test_classifier_estimator_contract() -> None:
     texts = FAVOR + AGAINST + NONE
     y = ["favor"] * 4 + ["against"] * 4 + ["none"] * 4
     clf = BaselineClassifier(C=5.0)
     assert clone(clf).get_params()["C"] == 5.0
     assert clf.fit(texts, y) is clf
-    assert list(clf.classes_) == ["against", "favor", "none"]
+    assert list(clf.classes_) == ["favor", "against", "none"]
     probs = clf.predict_proba(texts)
     assert probs.shape == (12, 3)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-6)
-    assert (clf.predict(texts) == np.array(y)).mean() == 1.0
+    assert [p.stance for p in clf.predict(texts)] == y
+    assert clf.score(texts, y) == 1.0
 
 
 @pytest.mark.parametrize(
@@ -103,13 +109,16 @@ def test_fast_prediction_path_matches_scikit_learn(n_classes: int) -> None:
     new = ["Peace talks will resume.", "", "Moon Moon Moon warned the declaration is premature."]
     fast = tfidf_features(clf.features_, new)
     np.testing.assert_allclose(fast.toarray(), clf.features_.transform(new).toarray(), rtol=1e-5)
-    np.testing.assert_allclose(
-        probabilities(clf.model_, fast), clf.predict_proba(new), rtol=1e-5, atol=1e-7
-    )
+    slow = clf.stance_model_.predict_proba(clf.features_.transform(new))
+    in_card_order = [list(clf.stance_model_.classes_).index(c) for c in clf.classes_]
+    slow = slow[:, in_card_order]
+    fast_probabilities = probabilities(clf.stance_model_, fast, list(clf.classes_))
+    np.testing.assert_allclose(fast_probabilities, slow, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(clf.predict_proba(new), slow, rtol=1e-5, atol=1e-7)
 
 
 def test_model_predicts_both_tasks_and_round_trips(tmp_path) -> None:
-    model = BaselineModel.fit(make_claims())
+    model = fit(make_claims())
     texts = ["Moon called for the declaration to bring peace.", "Critics warned it is dangerous."]
     predictions = model.predict(texts)
     assert all(isinstance(p, Prediction) for p in predictions)
@@ -121,9 +130,12 @@ def test_model_predicts_both_tasks_and_round_trips(tmp_path) -> None:
     assert len(many) == 400 and many[-1] == predictions[-1]
 
     model.save_pretrained(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["baseline.skops", "model.json"]
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["README.md", "baseline.skops", "model.json"]
+    assert (tmp_path / "README.md").read_text().startswith("---\nlibrary_name: sklearn")
     loaded = load(tmp_path)
-    assert isinstance(loaded, BaselineModel)
+    assert isinstance(loaded, BaselineClassifier)
+    assert loaded.get_params() == model.get_params()
     assert loaded.predict(texts) == predictions
 
 
@@ -137,7 +149,7 @@ def test_several_targets_condition_the_stance() -> None:
         )
         for c in make_claims()
     ]
-    model = BaselineModel.fit(one + other)
+    model = fit(one + other)
     assert model.card.targets == ["end-of-war declaration", "sanctions"]
     assert model.card.default_target == "end-of-war declaration"
     text = ["Supporters hope the declaration will bring lasting peace."]
@@ -148,8 +160,8 @@ def test_several_targets_condition_the_stance() -> None:
 
 
 def test_stance_only_labels_give_a_stance_only_model(tmp_path) -> None:
-    model = BaselineModel.fit(make_claims(sentiment=False))
-    assert model.card.sentiments == [] and model.sentiment is None
+    model = fit(make_claims(sentiment=False))
+    assert model.card.sentiments == [] and model.sentiment_model_ is None
     prediction = model.predict(["Critics warned of danger."])[0]
     assert prediction.sentiment is None and prediction.sentiment_probs == {}
     model.save_pretrained(tmp_path)
@@ -157,7 +169,7 @@ def test_stance_only_labels_give_a_stance_only_model(tmp_path) -> None:
 
 
 def test_masked_model_masks_at_predict_time() -> None:
-    model = BaselineModel.fit(make_claims(), mask=True)
+    model = fit(make_claims(), mask_speakers=True)
     assert model.card.masked_speakers
     text = ["Moon Jae-in spoke."]
     # The name is masked away, so the speaker's identity cannot move the prediction.
@@ -167,10 +179,10 @@ def test_masked_model_masks_at_predict_time() -> None:
 
 
 def test_load_refuses_untrusted_and_broken_files(tmp_path) -> None:
-    model = BaselineModel.fit(make_claims())
+    model = fit(make_claims())
     model.save_pretrained(tmp_path)
     sio.dump(
-        {"features": model.features, "stance": Fraction(1, 3)},  # a type skops does not trust
+        {"features": model.features_, "stance": Fraction(1, 3)},  # a type skops does not trust
         tmp_path / "baseline.skops",
     )
     # verify=False: past the file digests (which refuse both first), to skops's own checks.

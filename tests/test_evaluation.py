@@ -12,6 +12,7 @@ from stancekit.evaluation import (
     expected_calibration_error,
     extraction_scores,
     gold_directions,
+    gold_positions,
     sentiment_report,
     sign_agreement,
     stance_report,
@@ -81,6 +82,22 @@ def test_speaker_sign_agreement():
     assert result["n"] == 3
     assert result["sign_agreement"] == pytest.approx(1 / 3)  # Ann agrees; Bo wrong; Di missing
     assert [r["agrees"] for r in result["speakers"]] == [True, False, False]
+
+
+def test_speaker_interval_coverage_and_found_share():
+    gold = [label(1, "Ann", "favor"), label(2, "Ann", "favor"), label(3, "Ann", "none"),
+            label(4, "Bo", "against"), label(5, "Bo", "against"), label(6, "Bo", "favor"),
+            label(7, "Di", "against"), label(8, "Di", "against")]
+    truth = gold_positions(gold)
+    assert truth["Ann"] == pytest.approx(2 / 2.5) and truth["Bo"] == pytest.approx(-1 / 3.5)
+    positions = [SpeakerPosition("Ann", 3, 2, 0.5, 0.1, 0.85, "favor", 0.0),  # covers 0.8
+                 SpeakerPosition("Bo", 3, 2, 0.1, 0.05, 0.6, "mixed", 0.0),  # all > 0
+                 SpeakerPosition("D.", 2, 2, -0.6, -0.9, -0.2, "against", 0.0)]  # not found
+    result = sign_agreement(gold_directions(gold), positions, truth)
+    assert result["found"] == pytest.approx(2 / 3)
+    assert result["interval_coverage"] == pytest.approx(1 / 3)
+    assert result["interval_reaches_gold_side"] == pytest.approx(1 / 3)  # Bo's stays > 0
+    assert [r["covers_gold"] for r in result["speakers"]] == [True, False, False]
 
 
 def test_extraction_scores_half_overlap_and_speaker_names():

@@ -11,13 +11,20 @@ import torch  # noqa: E402
 from test_baseline import make_claims  # noqa: E402
 from transformers import AutoTokenizer, BertConfig, BertModel  # noqa: E402
 
-import stancekit.finetuned as finetuned  # noqa: E402
+import stancekit.models.finetuned as finetuned  # noqa: E402
 from stancekit import ModelError, load  # noqa: E402
-from stancekit.finetuned import BUNDLED_SHA256, FineTunedModel  # noqa: E402
-from stancekit.models import sha256_file  # noqa: E402
+from stancekit.integrity import sha256_of  # noqa: E402
+from stancekit.models.finetune import FineTuneSettings  # noqa: E402
+from stancekit.models.finetuned import BUNDLED_SHA256, FineTunedClassifier  # noqa: E402
+from stancekit.training import fit_claims, label_rows  # noqa: E402
 
 TEXTS = ["Moon urged support for the declaration.", "Critics warned it is premature.", "Hi."]
-FAST = {"epochs": 1, "batch_size": 4, "seed": 3, "quiet": True}
+FAST = FineTuneSettings(epochs=1, batch_size=4, seed=3)
+
+
+def fit(claims, **params) -> FineTunedClassifier:
+    """A fine-tuned model fitted on labeled claims with the fast settings, as `train` fits."""
+    return fit_claims(FineTunedClassifier(settings=FAST, **params), claims, label_rows(claims))
 
 
 @pytest.fixture(scope="module")
@@ -39,21 +46,21 @@ def tiny_base(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
-def model(tiny_base: str) -> FineTunedModel:
-    return FineTunedModel.fit(make_claims(), base_model=tiny_base, **FAST)
+def model(tiny_base: str) -> FineTunedClassifier:
+    return fit(make_claims(), base_model=tiny_base)
 
 
 def test_bundled_minilm_fine_tunes_and_is_recorded() -> None:
-    m = FineTunedModel.fit(make_claims()[:6], **FAST)
+    m = fit(make_claims()[:6])
     assert m.card.method == "finetuned"
     assert m.card.base_model == finetuned.BUNDLED_MODEL
     assert m.card.base_model_sha256 == BUNDLED_SHA256
-    assert m.card.settings["epochs"] == 1 and m.card.settings["seed"] == 3
+    assert m.card.settings["settings"]["epochs"] == 1 and m.card.settings["settings"]["seed"] == 3
     assert m.predict(TEXTS)[0].stance in ("favor", "against", "none")
 
 
-def test_predicts_both_tasks_in_one_pass(model: FineTunedModel) -> None:
-    predictions = model.predict(TEXTS, batch_size=2)
+def test_predicts_both_tasks_in_one_pass(model: FineTunedClassifier) -> None:
+    predictions = model.predict(TEXTS)
     assert len(predictions) == 3
     for p in predictions:
         assert set(p.stance_probs) == {"favor", "against", "none"}
@@ -67,32 +74,34 @@ def test_predicts_both_tasks_in_one_pass(model: FineTunedModel) -> None:
     assert model.predict([]) == []
 
 
-def test_save_load_round_trip(model: FineTunedModel, tmp_path) -> None:
+def test_save_load_round_trip(model: FineTunedClassifier, tmp_path) -> None:
     model.save_pretrained(tmp_path)
     names = {p.name for p in tmp_path.iterdir()}
     assert {"model.json", "config.json", "model.safetensors", "tokenizer.json"} <= names
     assert not any(n.endswith((".bin", ".pt", ".pkl")) for n in names)
+    assert (tmp_path / "README.md").read_text().startswith("---\nlibrary_name: transformers")
     loaded = load(tmp_path)
-    assert isinstance(loaded, FineTunedModel)
+    assert isinstance(loaded, FineTunedClassifier)
+    assert loaded.get_params() == model.get_params()
     assert loaded.predict(TEXTS) == model.predict(TEXTS)
     quantized = load(tmp_path, quantize=True).predict(TEXTS)
     assert [p.stance for p in quantized] and quantized[0].sentiment is not None
 
 
 def test_training_is_repeatable_and_records_a_chosen_base_model(
-    model: FineTunedModel, tiny_base: str
+    model: FineTunedClassifier, tiny_base: str
 ) -> None:
     """A user-chosen base model is not checked, but its weights' sha256 is recorded."""
-    again = FineTunedModel.fit(make_claims(), base_model=tiny_base, **FAST)
+    again = fit(make_claims(), base_model=tiny_base)
     assert again.card.base_model == tiny_base
-    assert again.card.base_model_sha256 == sha256_file(f"{tiny_base}/model.safetensors")
+    assert again.card.base_model_sha256 == sha256_of(f"{tiny_base}/model.safetensors")
     assert again.predict(TEXTS) == model.predict(TEXTS)
 
 
 def test_stance_only_masked_model(tiny_base: str) -> None:
-    m = FineTunedModel.fit(make_claims(sentiment=False), mask=True, base_model=tiny_base, **FAST)
+    m = fit(make_claims(sentiment=False), mask_speakers=True, base_model=tiny_base)
     assert m.card.masked_speakers and m.card.sentiments == []
-    assert m.net.sentiment_head is None
+    assert m.net_.sentiment_head is None
     p = m.predict(["Moon Jae-in spoke."], speakers=["Moon Jae-in"])[0]
     assert p.sentiment is None and p.sentiment_probs == {}
     assert m.predict(["[SPEAKER] spoke."])[0] == p
@@ -102,7 +111,7 @@ def test_bundled_model_with_wrong_sha256_is_refused(tmp_path, monkeypatch) -> No
     (tmp_path / "model.safetensors").write_bytes(b"tampered")
     monkeypatch.setattr(finetuned, "bundled_model_path", lambda: str(tmp_path))
     with pytest.raises(ModelError, match="integrity check"):
-        FineTunedModel.fit(make_claims(), **FAST)
+        fit(make_claims())
 
 
 def test_the_bundled_models_hub_id_resolves_offline_to_the_package() -> None:
@@ -111,7 +120,7 @@ def test_the_bundled_models_hub_id_resolves_offline_to_the_package() -> None:
                                      BUNDLED_SHA256)
 
 
-def test_missing_weights_is_a_model_error(model: FineTunedModel, tmp_path) -> None:
+def test_missing_weights_is_a_model_error(model: FineTunedClassifier, tmp_path) -> None:
     model.save_pretrained(tmp_path)
     (tmp_path / "model.safetensors").unlink()
     with pytest.raises(ModelError, match="model.safetensors is missing"):

@@ -19,16 +19,16 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import skops.io as sio  # noqa: E402
 from test_baseline import make_claims  # noqa: E402
-from test_finetuned import FAST, TEXTS, tiny_base  # noqa: E402, F401
+from test_finetuned import TEXTS, tiny_base  # noqa: E402, F401
+from test_finetuned import fit as fit_finetuned  # noqa: E402
 
 from stancekit import ModelError, load  # noqa: E402
-from stancekit.baseline import SKOPS_FILE, TRUSTED_TYPES  # noqa: E402
 from stancekit.cli import main  # noqa: E402
-from stancekit.finetuned import FineTunedModel  # noqa: E402
 from stancekit.integrity import folder_digests, sha256_of  # noqa: E402
+from stancekit.models.baseline import SKOPS_FILE, TRUSTED_TYPES  # noqa: E402
+from stancekit.models.finetuned import FineTunedClassifier  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT / "models" / "baseline"
 ARTICLE = (
     "Officials met in Seoul on Monday to discuss the proposal.\n\n"
     '"We support the declaration because it brings peace closer," the minister said.\n'
@@ -39,7 +39,7 @@ ARTICLE = (
 def saved_finetuned(tiny_base: str, tmp_path_factory) -> Path:  # noqa: F811
     """A tiny fine-tuned model saved the usual way (seconds)."""
     folder = tmp_path_factory.mktemp("finetuned") / "model"
-    FineTunedModel.fit(make_claims(), base_model=tiny_base, **FAST).save_pretrained(folder)
+    fit_finetuned(make_claims(), base_model=tiny_base).save_pretrained(folder)
     return folder
 
 
@@ -50,9 +50,9 @@ def finetuned(saved_finetuned: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def baseline(tmp_path: Path) -> Path:
-    """A fresh copy of the committed baseline, free to tamper with."""
-    return Path(shutil.copytree(BASELINE, tmp_path / "baseline"))
+def baseline(model_dir: Path, tmp_path: Path) -> Path:
+    """A fresh copy of a baseline saved as `train` saves it, free to tamper with."""
+    return Path(shutil.copytree(model_dir, tmp_path / "baseline"))
 
 
 def refusal(folder: Path, **options: Any) -> str:
@@ -67,8 +67,9 @@ def refusal(folder: Path, **options: Any) -> str:
 def edit_card(folder: Path, **changes: Any) -> None:
     card = json.loads((folder / "model.json").read_text())
     for key, value in changes.items():
-        if key.startswith("settings."):
-            card["settings"][key.removeprefix("settings.")] = value
+        if key.startswith("settings."):  # a trainer's settings sit in settings.settings
+            settings = card["settings"].get("settings", card["settings"])
+            settings[key.removeprefix("settings.")] = value
         elif value is None:
             card.pop(key)
         else:
@@ -80,14 +81,14 @@ def edit_json(path: Path, **changes: Any) -> None:
     path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
 
 
-def set_tensor(path: Path, name: str, values: list[float]) -> None:
-    """Overwrite a float32 tensor of a safetensors file in place (same size, valid file)."""
+def set_float(path: Path, tensor: str, index: int, value: float) -> None:
+    """Overwrite the four bytes of one float32 of a safetensors file in place."""
     data = bytearray(path.read_bytes())
     size = int.from_bytes(data[:8], "little")
     header = json.loads(data[8 : 8 + size])
-    assert header[name]["dtype"] == "F32"
-    start, end = (8 + size + offset for offset in header[name]["data_offsets"])
-    data[start:end] = np.asarray(values, dtype="<f4").tobytes()
+    assert header[tensor]["dtype"] == "F32"
+    start = 8 + size + header[tensor]["data_offsets"][0] + 4 * index
+    data[start : start + 4] = np.float32(value).astype("<f4").tobytes()
     path.write_bytes(bytes(data))
 
 
@@ -105,19 +106,19 @@ def test_saving_records_the_sha256_of_every_file(saved_finetuned: Path) -> None:
     files = {p.name for p in saved_finetuned.iterdir()} - {"model.json"}
     assert {"model.safetensors", "config.json", "tokenizer.json"} <= files
     assert card["files_sha256"] == {name: sha256_of(saved_finetuned / name) for name in files}
-    assert isinstance(load(saved_finetuned), FineTunedModel)
+    assert isinstance(load(saved_finetuned), FineTunedClassifier)
 
 
-def test_the_committed_baseline_carries_its_digests_and_loads_verified() -> None:
-    card = json.loads((BASELINE / "model.json").read_text())
-    assert card["files_sha256"] == folder_digests(BASELINE) != {}
-    assert load(BASELINE).predict(["We support the declaration."])[0].stance == "favor"
+def test_a_saved_baseline_carries_its_digests_and_loads_verified(model_dir: Path) -> None:
+    card = json.loads((model_dir / "model.json").read_text())
+    assert card["files_sha256"] == folder_digests(model_dir) != {}
+    assert load(model_dir).predict(["We support the declaration."])[0].stance == "favor"
 
 
-def test_a_changed_file_is_named_and_no_verify_loads_it(baseline: Path) -> None:
+def test_a_changed_file_is_named_and_no_verify_loads_it(baseline: Path, model_dir: Path) -> None:
     resave_skops(baseline)
     assert "baseline.skops: sha256 differs" in refusal(baseline)
-    assert load(baseline, verify=False).predict(["We support it."]) == load(BASELINE).predict(
+    assert load(baseline, verify=False).predict(["We support it."]) == load(model_dir).predict(
         ["We support it."]
     )
 
@@ -138,7 +139,7 @@ def test_a_card_without_digests_is_refused_unless_unverified(baseline: Path) -> 
 
 def test_resaving_the_card_records_the_digests_again(baseline: Path) -> None:
     """How a user who changed weights on purpose makes the folder verify again."""
-    from stancekit.models import read_card, write_card
+    from stancekit.models.card import read_card, write_card
 
     resave_skops(baseline)
     write_card(baseline, read_card(baseline))
@@ -193,19 +194,19 @@ def test_labels_named_by_id2label_must_follow_the_card(finetuned: Path) -> None:
     edit_json(finetuned / "config.json", id2label={"0": "against", "1": "favor", "2": "none"})
     assert "disagree with id2label" in refusal(finetuned, verify=False)
     edit_json(finetuned / "config.json", id2label={"0": "favor", "1": "against", "2": "none"})
-    assert isinstance(load(finetuned, verify=False), FineTunedModel)
+    assert isinstance(load(finetuned, verify=False), FineTunedClassifier)
 
 
 # Hostile models: the audit's tampering cases, each refused with one line
 
 
 def test_hostile_flipped_head_bias(finetuned: Path) -> None:
-    """Four-byte-scale edits of the stance head's bias flip every prediction; the digest sees it."""
+    """Four bytes (one float of the stance head's bias) flip every prediction; the digest
+    sees it."""
     honest = load(finetuned).predict(TEXTS)
     stances = load(finetuned).card.stances
     forced = next(s for s in stances if s != honest[0].stance)
-    set_tensor(finetuned / "model.safetensors", "stance_head.bias",
-               [50.0 if s == forced else 0.0 for s in stances])
+    set_float(finetuned / "model.safetensors", "stance_head.bias", stances.index(forced), 50.0)
     assert "model.safetensors: sha256 differs" in refusal(finetuned)
     tampered = load(finetuned, verify=False).predict(TEXTS)
     assert [p.stance for p in tampered] == [forced] * len(TEXTS)
@@ -285,14 +286,14 @@ def test_hostile_python_file_in_the_folder(finetuned: Path, tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("damage", ["text", "truncated", "huge header", "zip", "empty"])
-def test_hostile_corrupt_safetensors(finetuned: Path, damage: str) -> None:
+def test_hostile_corrupt_safetensors(finetuned: Path, model_dir: Path, damage: str) -> None:
     weights = finetuned / "model.safetensors"
     good = weights.read_bytes()
     weights.write_bytes({
         "text": b"this is not a safetensors file\n",
         "truncated": good[: len(good) // 2],
         "huge header": (1 << 62).to_bytes(8, "little") + good[8:],
-        "zip": (BASELINE / SKOPS_FILE).read_bytes(),
+        "zip": (model_dir / SKOPS_FILE).read_bytes(),
         "empty": b"",
     }[damage])
     assert "model.safetensors: sha256 differs" in refusal(finetuned)
@@ -305,3 +306,30 @@ def test_hostile_max_length_minus_five(finetuned: Path) -> None:
         assert "model.json: settings.max_length must be an integer of at least 8, not -5" in (
             refusal(finetuned, verify=verify)
         )
+
+
+@pytest.mark.parametrize("change", ["missing", "wrong shape", "unknown"])
+def test_hostile_weights_that_do_not_fit(finetuned: Path, change: str) -> None:
+    """A valid safetensors file with a tensor missing, misshapen or added: refused, where
+    transformers would start a missing head bias from zeros without a word."""
+    from safetensors.torch import load_file, save_file
+
+    weights = finetuned / "model.safetensors"
+    tensors = load_file(weights)
+    bias = tensors.pop("stance_head.bias")
+    if change == "wrong shape":
+        tensors["stance_head.bias"] = bias[:2].clone()
+    elif change == "unknown":
+        tensors["stance_head.bias"], tensors["extra.weight"] = bias, bias.clone()
+    save_file(tensors, weights, metadata={"format": "pt"})
+    assert "model.safetensors: sha256 differs" in refusal(finetuned)
+    assert "model.safetensors: weights do not fit the model" in refusal(finetuned, verify=False)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+@pytest.mark.parametrize("name", ["special_tokens.json", "tokenizer.json"])
+def test_hostile_named_pipe_does_not_hang_loading(finetuned: Path, name: str) -> None:
+    (finetuned / name).unlink(missing_ok=True)
+    os.mkfifo(finetuned / name)
+    assert f"{name}: " in refusal(finetuned)
+    assert f"{name}: not a regular file" in refusal(finetuned, verify=False)

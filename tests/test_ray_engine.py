@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import stancekit
-from stancekit.baseline import BaselineModel
 from stancekit.cli import main
 from stancekit.errors import StancekitError
+from stancekit.models import BaselineClassifier
 from stancekit.records import Article
 from stancekit.scoring import (
     CLAIMS_FILE,
@@ -97,7 +97,7 @@ def test_an_interrupted_ray_run_resumes_to_the_same_result(runs, model_dir, corp
 class PoisonedModel:
     """The baseline, except that it fails on any batch with a claim containing POISON."""
 
-    def __init__(self, model: BaselineModel) -> None:
+    def __init__(self, model: BaselineClassifier) -> None:
         self.model, self.card = model, model.card
 
     def predict(self, texts, **kwargs):
@@ -111,7 +111,7 @@ def test_a_failing_article_goes_to_errors_and_the_rest_go_on(model_dir):
     text = "Officials met on Monday.\n\nThe minister, Jo Park, said the plan {} would bring " \
            "lasting peace and urged allies to back it."
     articles = [Article(id=f"a{i}", text=text.format(POISON if i == 1 else "")) for i in range(3)]
-    model = PoisonedModel(BaselineModel.from_pretrained(model_dir))
+    model = PoisonedModel(BaselineClassifier.from_pretrained(model_dir))
 
     result = stancekit.score(articles, model=model, engine="ray")
 

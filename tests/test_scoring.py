@@ -72,8 +72,9 @@ def test_outputs_are_written_and_bad_inputs_reported(clean_run):
     assert sorted(e["line"] for e in errors) == [2, 2]  # broken.txt line 2, more.jsonl line 2
     with (clean_run / SPEAKERS_FILE).open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["speaker", "n_claims", "n_stance_claims", "position",
-                             "interval_low", "interval_high", "verdict", "sentiment"]
+    assert list(rows[0]) == ["speaker", "type", "aliases", "n_articles", "n_claims",
+                             "n_stance_claims", "position", "interval_low", "interval_high",
+                             "verdict", "sentiment"]
     assert "narrator" not in {r["speaker"] for r in rows}
     parquet = pd.read_parquet(clean_run / "claims.parquet")
     assert len(parquet) == len(claims) and "p_favor" in parquet.columns
@@ -299,13 +300,13 @@ class PoisonedModel:
 
 
 def test_an_article_that_fails_to_classify_fails_alone(model_dir):
-    from stancekit.baseline import BaselineModel
+    from stancekit.models import BaselineClassifier
 
     text = "Officials met on Monday.\n\nThe minister, Jo Park, said the plan {} would bring " \
            "lasting peace and urged allies to back it."
     articles = [Article(id=f"a{i}", text=text.format("POISON" if i == 1 else ""))
                 for i in range(3)]
-    model = PoisonedModel(BaselineModel.from_pretrained(model_dir))
+    model = PoisonedModel(BaselineClassifier.from_pretrained(model_dir))
     result = stancekit.score(articles, model=model)
     assert [(e["article"], e["stage"], e["error"]) for e in result.errors] == [
         ("a1", "classify", "RuntimeError: poisoned claim")]

@@ -10,16 +10,10 @@ from test_baseline import make_claims
 
 from stancekit import ModelError, __version__, load
 from stancekit.cli import main
-from stancekit.models import mask_speaker, mask_speakers, read_card
-from stancekit.training import (
-    TrainOptions,
-    cross_validate,
-    f_avg,
-    folds_for,
-    macro_f1,
-    stance_metrics,
-    train,
-)
+from stancekit.metrics import f_avg, macro_f1, stance_metrics
+from stancekit.models import BaselineClassifier, read_card
+from stancekit.models.inputs import mask_speaker, mask_speakers
+from stancekit.training import TrainOptions, cross_validate, folds_for, label_rows, train
 
 QUIET = TrainOptions(quiet=True)
 
@@ -94,14 +88,16 @@ def test_cross_validate_reports_folds_and_targets() -> None:
         c.__class__(**{**c.to_dict(), "id": "t" + c.id, "target": "sanctions"})
         for c in make_claims()
     ]
-    result = cross_validate("baseline", claims, False, QUIET)
+    result = cross_validate(BaselineClassifier(), claims, label_rows(claims))
     assert len(result.folds) == 3
     assert set(result.pooled) == {
         "stance_macro_f1",
         "stance_f_avg",
         "stance_accuracy",
+        "stance_ece",
         "sentiment_macro_f1",
     }
+    assert 0.25 <= result.temperatures["stance_temperature"] <= 8.0
     assert set(result.per_target) == {"end-of-war declaration", "sanctions"}
     mean, std = result.summary()["stance_accuracy"]
     assert 0.0 <= mean <= 1.0 and std >= 0.0
@@ -164,3 +160,13 @@ def test_load_explains_missing_and_broken_folders(tmp_path) -> None:
     (tmp_path / "model.json").write_text(json.dumps({"method": "baseline"}))
     with pytest.raises(ModelError, match="incomplete model card"):
         load(tmp_path)
+
+
+def test_labels_load_as_a_dataset(tmp_path) -> None:
+    from stancekit.labels import load_dataset
+
+    labels = tmp_path / "claims.jsonl"
+    labels.write_text("".join(json.dumps(c.to_dict()) + "\n" for c in make_claims()))
+    data = load_dataset(labels)
+    assert len(data) == 12 and data[0]["text"] == make_claims()[0].text
+    assert set(data["stance"]) == {"favor", "against", "none"}

@@ -1,6 +1,6 @@
 """The baseline: TF-IDF of word and character n-grams with logistic regression, per task.
 
-Saved with skops (`stance.skops`, `sentiment.skops`) and loaded with an explicit list of
+Saved with skops (`baseline.skops`) and loaded with an explicit list of
 trusted scikit-learn types, so loading a model never runs pickle.
 """
 
@@ -11,12 +11,11 @@ import zipfile
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 import skops.io as sio
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -24,25 +23,17 @@ from threadpoolctl import threadpool_limits
 
 from stancekit.errors import ModelError
 from stancekit.integrity import check_folder, check_label_sets
-from stancekit.models import (
-    ModelCard,
-    card_for,
-    free_cores,
-    prediction_inputs,
-    read_card,
-    to_predictions,
-    training_texts,
-    write_card,
-)
-from stancekit.records import LabeledClaim, Prediction
+from stancekit.models.base import ClaimClassifier, free_cores
+from stancekit.models.card import read_card, write_card
+from stancekit.models.inputs import ClaimInput
 
 SKOPS_FILE = "baseline.skops"
 CHUNK = 256  # texts featurised at a time in predict
 
 # Every type a saved baseline pipeline holds; anything else in a file is refused.
 TRUSTED_TYPES: tuple[str, ...] = (
-    "stancekit.baseline.CharNgrams",
-    "stancekit.baseline.WordNgrams",
+    "stancekit.models.baseline.CharNgrams",
+    "stancekit.models.baseline.WordNgrams",
     "builtins.dict",
     "sklearn.feature_extraction.text.TfidfTransformer",
     "sklearn.linear_model._logistic.LogisticRegression",
@@ -137,16 +128,18 @@ def _ngram_keys(
 
 
 def make_features(
-    word_ngrams: tuple[int, int] = (1, 2), char_ngrams: tuple[int, int] = (2, 5)
+    word_ngrams: tuple[int, int] = (1, 2), char_ngrams: tuple[int, int] | None = (2, 5)
 ) -> FeatureUnion:
-    """TF-IDF (sublinear tf, L2 per block) of word n-grams beside character n-grams."""
+    """TF-IDF (sublinear tf, L2 per block) of word n-grams beside character n-grams (none if
+    `char_ngrams` is None)."""
 
     def tfidf(counter: _HashedNgrams) -> Pipeline:
         return Pipeline([("count", counter), ("tfidf", TfidfTransformer(sublinear_tf=True))])
 
-    return FeatureUnion(
-        [("word", tfidf(WordNgrams(word_ngrams))), ("char", tfidf(CharNgrams(char_ngrams)))]
-    )
+    blocks = [("word", tfidf(WordNgrams(word_ngrams)))]
+    if char_ngrams is not None:
+        blocks.append(("char", tfidf(CharNgrams(char_ngrams))))
+    return FeatureUnion(blocks)
 
 
 def tfidf_features(features: FeatureUnion, texts: list[str]) -> sp.csr_matrix:
@@ -167,8 +160,16 @@ def tfidf_features(features: FeatureUnion, texts: list[str]) -> sp.csr_matrix:
     return sp.hstack(blocks, format="csr")
 
 
-def probabilities(model: LogisticRegression, matrix: sp.csr_matrix) -> np.ndarray:
-    """`model.predict_proba(matrix)` without scikit-learn's per-call checks."""
+def probabilities(
+    model: LogisticRegression, matrix: sp.csr_matrix, labels: Sequence[str]
+) -> np.ndarray:
+    """`model.predict_proba(matrix)` without scikit-learn's per-call checks, its columns in
+    the order of `labels` (the model card's), whatever the order of `model.classes_`."""
+    columns = [list(model.classes_).index(label) for label in labels]
+    return _class_probabilities(model, matrix)[:, columns]
+
+
+def _class_probabilities(model: LogisticRegression, matrix: sp.csr_matrix) -> np.ndarray:
     scores = np.asarray(matrix @ model.coef_.T) + model.intercept_
     if scores.shape[1] == 1:  # two classes: the logistic of one score
         positive = 1.0 / (1.0 + np.exp(-scores[:, 0]))
@@ -177,139 +178,99 @@ def probabilities(model: LogisticRegression, matrix: sp.csr_matrix) -> np.ndarra
     return scores / scores.sum(axis=1, keepdims=True)
 
 
-class BaselineClassifier(ClassifierMixin, BaseEstimator):
-    """TF-IDF (word + char n-grams) and class-balanced logistic regression for one task.
+class BaselineClassifier(ClaimClassifier):
+    """TF-IDF (word + char n-grams) and class-balanced logistic regression, one per task.
 
-    `X` is a list of texts, or a sparse matrix made by an already fitted `features_`
-    (how BaselineModel shares one featurisation between its tasks).
-    """
-
-    def __init__(
-        self,
-        word_ngrams: tuple[int, int] = (1, 2),
-        char_ngrams: tuple[int, int] = (2, 5),
-        C: float = 10.0,
-    ) -> None:
-        self.word_ngrams = word_ngrams
-        self.char_ngrams = char_ngrams
-        self.C = C
-
-    def fit(self, X: Sequence[str] | sp.spmatrix, y: Sequence[str]) -> BaselineClassifier:
-        if not sp.issparse(X):
-            self.features_ = make_features(self.word_ngrams, self.char_ngrams)
-            X = self.features_.fit_transform(list(X))
-        model = LogisticRegression(C=self.C, class_weight="balanced", max_iter=5000)
-        return self._set_model(model.fit(X, list(y)))
-
-    def _set_model(self, model: LogisticRegression) -> BaselineClassifier:
-        self.model_ = model
-        self.classes_ = np.array([str(c) for c in model.classes_], dtype=object)
-        return self
-
-    def predict_proba(self, X: Sequence[str] | sp.spmatrix) -> np.ndarray:
-        return self.model_.predict_proba(X if sp.issparse(X) else self.features_.transform(list(X)))
-
-    def predict(self, X: Sequence[str] | sp.spmatrix) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
-
-class BaselineModel:
-    """A stance classifier and, when the labels had sentiment, a sentiment classifier.
-
-    Both share one fitted featurisation. With several targets, the stance classifier also
-    sees a copy of the features per target (zero unless the claim is about that target),
-    so it learns target-specific weights beside shared ones.
+    Both tasks share one featurisation of the claim text. With `context`, the stance
+    classifier also reads TF-IDF word n-grams of the context, weighted by `context_weight`.
+    With several targets, the stance classifier sees a copy of the features per target
+    (zero unless the claim is about that target), so it learns target-specific weights
+    beside shared ones.
     """
 
     method = "baseline"
 
     def __init__(
         self,
-        card: ModelCard,
-        features: FeatureUnion,
-        stance: BaselineClassifier,
-        sentiment: BaselineClassifier | None,
+        word_ngrams: tuple[int, int] = (1, 2),
+        char_ngrams: tuple[int, int] = (2, 5),
+        C: float = 10.0,
+        mask_speakers: bool = False,
+        context: bool = False,
+        context_weight: float = 0.5,
     ) -> None:
-        self.card = card
-        self.features = features
-        self.stance = stance
-        self.sentiment = sentiment
+        self.word_ngrams = word_ngrams
+        self.char_ngrams = char_ngrams
+        self.C = C
+        self.mask_speakers = mask_speakers
+        self.context = context
+        self.context_weight = context_weight
 
-    @classmethod
-    def fit(
-        cls, claims: Sequence[LabeledClaim], mask: bool = False, **params: Any
-    ) -> BaselineModel:
-        """Train on labeled claims; `mask` hides each claim's own speaker's name first."""
+    def _fit(self, rows: list[ClaimInput], stances: np.ndarray, sentiments: np.ndarray) -> None:
         with threadpool_limits(free_cores()):
-            return cls._fit(claims, mask, params)
+            self.features_ = make_features(tuple(self.word_ngrams), tuple(self.char_ngrams))
+            matrix = self.features_.fit_transform([r.text for r in rows])
+            self.context_features_ = None
+            contexts = [r.context for r in rows]
+            if self.context and any(contexts):
+                self.context_features_ = make_features(tuple(self.word_ngrams), None)
+                self.context_features_.fit(contexts)
+            stance_matrix = self._stance_matrix(matrix, rows)
+            # Fitted on label names, so that a card whose labels were changed is caught on load.
+            names = np.array(self.card_.stances, dtype=object)
+            self.stance_model_ = self._regression().fit(stance_matrix, names[stances])
+            known = np.flatnonzero(sentiments >= 0)
+            self.sentiment_model_ = None
+            if len(known):
+                names = np.array(self.card_.sentiments, dtype=object)
+                self.sentiment_model_ = self._regression().fit(matrix[known],
+                                                               names[sentiments[known]])
 
-    @classmethod
-    def _fit(cls, claims: Sequence[LabeledClaim], mask: bool, params: dict) -> BaselineModel:
-        stance = BaselineClassifier(**params)
-        card = card_for("baseline", claims, mask, settings=stance.get_params())
-        texts = training_texts(claims, mask)
-        features = make_features(stance.word_ngrams, stance.char_ngrams)
-        matrix = features.fit_transform(texts)
-        model = cls(card, features, stance, None)
-        stance.features_ = features
-        stance.fit(
-            model._stance_matrix(matrix, [c.target for c in claims]), [c.stance for c in claims]
-        )
-        rows = [i for i, c in enumerate(claims) if c.sentiment]
-        if rows:
-            model.sentiment = BaselineClassifier(**params)
-            model.sentiment.features_ = features
-            model.sentiment.fit(matrix[rows], [claims[i].sentiment for i in rows])
-        return model
+    def _regression(self) -> LogisticRegression:
+        return LogisticRegression(C=self.C, class_weight="balanced", max_iter=5000)
 
-    def _stance_matrix(self, matrix: sp.csr_matrix, targets: Sequence[str]) -> sp.csr_matrix:
-        if len(self.card.targets) < 2:
+    def _stance_matrix(self, matrix: sp.csr_matrix, rows: Sequence[ClaimInput]) -> sp.csr_matrix:
+        """Text features, context features if read, and a copy per target if several."""
+        if self.context_features_ is not None:
+            context = tfidf_features(self.context_features_, [r.context for r in rows])
+            matrix = sp.hstack([matrix, self.context_weight * context], format="csr")
+        targets = self.card_.targets
+        if len(targets) < 2:
             return matrix
         blocks = [matrix]
-        for target in self.card.targets:
-            on = np.fromiter((t == target for t in targets), dtype=np.float32, count=len(targets))
+        for target in targets:
+            on = np.fromiter((r.target == target for r in rows), dtype=np.float32, count=len(rows))
             blocks.append(sp.diags(on) @ matrix)
         return sp.hstack(blocks, format="csr")
 
-    def predict(
-        self,
-        texts: Sequence[str],
-        target: str | Sequence[str] | None = None,
-        speakers: Sequence[str | None] | None = None,
-    ) -> list[Prediction]:
-        """Stance (toward `target`, default the model's) and sentiment of each text."""
-        texts, targets = prediction_inputs(self.card, texts, target, speakers)
-        out: list[Prediction] = []
-        for start in range(0, len(texts), CHUNK):  # chunks keep the n-gram arrays in cache
-            chunk = slice(start, start + CHUNK)
-            out.extend(self._predict_chunk(texts[chunk], targets[chunk]))
-        return out
-
-    def _predict_chunk(self, texts: list[str], targets: list[str]) -> list[Prediction]:
-        """Predictions with probabilities in the card's label order (as the fine-tuned model)."""
-        matrix = tfidf_features(self.features, texts)
-        stance = probabilities(self.stance.model_, self._stance_matrix(matrix, targets))
-        stances = self.card.stances
-        stance = stance[:, [list(self.stance.classes_).index(s) for s in stances]]
-        if self.sentiment is None:
-            return to_predictions(stances, stance)
-        sentiment = probabilities(self.sentiment.model_, matrix)
-        sentiments = self.card.sentiments
-        sentiment = sentiment[:, [list(self.sentiment.classes_).index(s) for s in sentiments]]
-        return to_predictions(stances, stance, sentiments, sentiment)
+    def _log_probabilities(self, rows: list[ClaimInput]) -> tuple[np.ndarray, np.ndarray | None]:
+        stance, sentiment = [], []
+        for start in range(0, len(rows), CHUNK):  # chunks keep the n-gram arrays in cache
+            chunk = rows[start : start + CHUNK]
+            matrix = tfidf_features(self.features_, [r.text for r in chunk])
+            stance.append(probabilities(self.stance_model_, self._stance_matrix(matrix, chunk),
+                                        self.card_.stances))
+            if self.sentiment_model_ is not None:
+                sentiment.append(probabilities(self.sentiment_model_, matrix,
+                                               self.card_.sentiments))
+        log = np.log(np.clip(np.vstack(stance), 1e-12, 1.0))
+        return log, np.log(np.clip(np.vstack(sentiment), 1e-12, 1.0)) if sentiment else None
 
     def save_pretrained(self, folder: str | Path) -> None:
-        """Write model.json and the fitted parts as baseline.skops into `folder`."""
+        """Write model.json, README.md and the fitted parts as baseline.skops into `folder`."""
+        card = self.card
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        parts = {"features": self.features, "stance": self.stance.model_}
-        if self.sentiment is not None:
-            parts["sentiment"] = self.sentiment.model_
+        parts = {"features": self.features_, "stance": self.stance_model_}
+        if self.context_features_ is not None:
+            parts["context_features"] = self.context_features_
+        if self.sentiment_model_ is not None:
+            parts["sentiment"] = self.sentiment_model_
         sio.dump(parts, folder / SKOPS_FILE, compression=zipfile.ZIP_DEFLATED)
-        write_card(folder, self.card)
+        write_card(folder, card)
 
     @classmethod
-    def from_pretrained(cls, folder: str | Path, verify: bool = True) -> BaselineModel:
+    def from_pretrained(cls, folder: str | Path, verify: bool = True) -> BaselineClassifier:
         """Load a model written by `save_pretrained`, trusting only the types it is made of.
 
         `verify` False skips the file digests (see `stancekit.integrity.check_folder`).
@@ -323,22 +284,20 @@ class BaselineModel:
             if untrusted:
                 raise ModelError(f"{path}: refusing to load untrusted types {sorted(untrusted)}")
             parts = sio.load(path, trusted=list(TRUSTED_TYPES))
-            features, heads = parts["features"], (parts["stance"], parts.get("sentiment"))
+            features, stance = parts["features"], parts["stance"]
         except ModelError:
             raise
         except Exception as err:  # skops raises many kinds of errors on a damaged file
             raise ModelError(f"{path}: unreadable baseline model ({err})") from None
-        if card.sentiments and heads[1] is None:
+        if card.sentiments and "sentiment" not in parts:
             raise ModelError(f"{path}: incomplete baseline model (no sentiment classifier)")
-        check_label_sets(card, heads[0].classes_, getattr(heads[1], "classes_", []), path)
-        names = BaselineClassifier._get_param_names()
+        check_label_sets(card, stance, parts.get("sentiment"), path)
+        names = cls._get_param_names()
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in card.settings.items()}
-        params = {k: v for k, v in params.items() if k in names}
-        classifiers = []
-        for head in heads:
-            clf = None
-            if head is not None:
-                clf = BaselineClassifier(**params)._set_model(head)
-                clf.features_ = features
-            classifiers.append(clf)
-        return cls(card, features, *classifiers)
+        model = cls(**{k: v for k, v in params.items() if k in names})
+        model.card_, model.features_, model.stance_model_ = card, features, stance
+        model.context_features_ = parts.get("context_features")
+        model.sentiment_model_ = parts.get("sentiment")
+        model.classes_ = np.array(card.stances, dtype=object)
+        model.sentiments_ = np.array(card.sentiments, dtype=object)
+        return model

@@ -1,0 +1,154 @@
+"""Stance and sentiment on the development set (real articles the models never saw), with
+and without each claim's context, for saved models and for training recipes.
+
+The development set lives outside the repository (`../shared/devset/`: `articles/*.txt`,
+`claims.jsonl`) and is read at run time only; nothing of it is written anywhere except
+figures. Each gold claim's context is built from its article as `score` builds it
+(`claim_context`: the previous sentence and the headline).
+
+    python benchmarks/devset.py --model models/finetuned [--model models/baseline]
+    python benchmarks/devset.py --recipes two-head,two-head+context --labels seeds,written
+        [--cache runs.json] [--write]
+
+`--recipes` trains each recipe on each label set (seeds: labels/claims.jsonl with the seed
+articles' context; written: plus labels/written.jsonl) and measures it; `--cache` keeps
+the figures of earlier runs so recipes can be run one at a time; `--write` writes the
+section "## Development set" of benchmarks/RESULTS.md from the saved models measured and
+every cached run. Exits 0 with a note when the development set is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from common import LABELS, ROOT, SEEDS, environment, write_section
+
+from stancekit.labels import load_labels
+from stancekit.models import ClaimClassifier, ClaimInput, classifier, load
+from stancekit.reading import read_articles
+from stancekit.records import LabeledClaim
+from stancekit.training import figures, fit_claims, label_rows
+
+DEVSET = ROOT.parent / "shared" / "devset"
+WRITTEN = ROOT / "labels" / "written.jsonl"
+SECTION = "## Development set"
+KEYS = ("stance_f_avg", "stance_macro_f1", "sentiment_macro_f1", "stance_ece")
+
+
+def recipes() -> dict[str, tuple[str, dict[str, Any]]]:
+    """Recipe name -> (method, hyper-parameters)."""
+    from stancekit.models.finetune import FineTuneSettings
+
+    contrastive = FineTuneSettings(contrastive_epochs=1)
+    return {
+        "baseline": ("baseline", {"context": False}),
+        "baseline+context": ("baseline", {"context": True}),
+        "two-head": ("finetuned", {"context": False}),
+        "two-head+context": ("finetuned", {"context": True}),
+        "contrastive": ("finetuned", {"context": False, "settings": contrastive}),
+        "contrastive+context": ("finetuned", {"context": True, "settings": contrastive}),
+    }
+
+
+def devset(folder: Path) -> tuple[list[LabeledClaim], list[ClaimInput], list[ClaimInput]]:
+    """The gold claims, their rows with context and their rows without (bare texts)."""
+    claims = load_labels(folder / "claims.jsonl")
+    articles = {a.id: a for a in read_articles(folder / "articles")}
+    with_context = label_rows(claims, articles)
+    missing = sum(not r.context for r in with_context)
+    if missing:
+        print(f"note: {missing} gold claims have no context", file=sys.stderr)
+    return claims, with_context, label_rows(claims)
+
+
+def training_set(labels: str) -> tuple[list[LabeledClaim], list[ClaimInput]]:
+    """The claims of a label set and their rows, with the seed articles' context."""
+    paths = [LABELS] + ([WRITTEN] if labels == "written" else [])
+    claims = load_labels(paths)
+    return claims, label_rows(claims, {a.id: a for a in read_articles(SEEDS)})
+
+
+def measure(model: ClaimClassifier, claims: Sequence[LabeledClaim],
+            with_context: list[ClaimInput], bare: list[ClaimInput]) -> dict[str, dict]:
+    """Figures of `model` on the gold claims read with context and as bare texts."""
+    return {"context": figures(claims, model.predict(with_context)),
+            "bare": figures(claims, model.predict(bare))}
+
+
+def row(name: str, labels: str, run: dict[str, Any]) -> str:
+    cells = [f"{run['context'][k]:.3f} / {run['bare'][k]:.3f}" for k in KEYS]
+    seconds = f"{run['fit_seconds']:.0f}" if run.get("fit_seconds") is not None else "-"
+    return f"| {name} | {labels} | " + " | ".join(cells) + f" | {seconds} |"
+
+
+def section(runs: dict[str, dict], n_claims: int) -> str:
+    lines = [
+        SECTION, "",
+        f"{n_claims} gold claims of 14 real articles that no model was built on "
+        "(`../shared/devset/`, read at run time; measured with `python benchmarks/devset.py`). "
+        "Each cell is the figure with each claim read in its context (previous sentence and "
+        "headline, as `score` passes it) / as a bare text (as `measure.py classify` passes it). "
+        "Labels: `seeds` = labels/claims.jsonl (149 claims of the 5 seed articles); "
+        "`+written` = plus labels/written.jsonl (claims written for training, no article). "
+        "ECE: expected calibration error of the stance confidence, 10 bins.",
+        "",
+        "| model or recipe | labels | stance F_avg | stance macro-F1 | sentiment macro-F1 "
+        "| stance ECE | fit seconds |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for key, run in sorted(runs.items()):
+        name, labels = key.split(" @ ")
+        lines.append(row(name, labels, run))
+    lines += ["", f"Machine: {environment()}.", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEVSET)
+    parser.add_argument("--model", type=Path, action="append", default=[])
+    parser.add_argument("--recipes", default="", help="comma-separated; see recipes()")
+    parser.add_argument("--labels", default="seeds", help="seeds, written or seeds,written")
+    parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args(argv)
+    if not (args.data / "claims.jsonl").is_file():
+        print(f"no development set at {args.data}: nothing measured")
+        return 0
+    claims, with_context, bare = devset(args.data)
+    runs: dict[str, dict] = {}
+    if args.cache and args.cache.is_file():
+        runs = json.loads(args.cache.read_text())
+    for folder in args.model:
+        model = load(folder)
+        labels = "+written" if any("written" in p for p in model.card.labels_sha256) else "seeds"
+        run = measure(model, claims, with_context, bare)
+        run["fit_seconds"] = model.card.fit_seconds
+        runs[f"shipped {folder.name} @ {labels}"] = run
+        print(row(f"shipped {folder.name}", labels, run), flush=True)
+    for name in filter(None, args.recipes.split(",")):
+        method, params = recipes()[name]
+        for labels in args.labels.split(","):
+            train_claims, train_rows = training_set(labels)
+            start = time.perf_counter()
+            model = fit_claims(classifier(method, **params), train_claims, train_rows)
+            run = measure(model, claims, with_context, bare)
+            run["fit_seconds"] = time.perf_counter() - start
+            key = f"{name} @ {'seeds' if labels == 'seeds' else '+written'}"
+            runs[key] = run
+            print(row(*key.split(" @ "), run), flush=True)
+            if args.cache:
+                args.cache.write_text(json.dumps(runs, indent=1))
+    if args.write:
+        write_section(SECTION, section(runs, len(claims)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
