@@ -83,10 +83,11 @@ def test_an_interrupted_ray_run_resumes_to_the_same_result(runs, model_dir, corp
     local, on_ray = runs
     out = tmp_path / "run"
     shutil.copytree(on_ray, out)
-    done = {json.loads(line)["id"] for line in lines(out / PROGRESS_FILE)[:2]}
+    finished = lines(out / PROGRESS_FILE)[:2]
+    done = {json.loads(line)["id"] for line in finished}
     kept = [line for line in lines(out / CLAIMS_FILE) if json.loads(line)["article"] in done]
     (out / CLAIMS_FILE).write_text("\n".join(kept) + '\n{"id": "torn', encoding="utf-8")
-    (out / PROGRESS_FILE).write_text("".join(json.dumps({"id": i}) + "\n" for i in done))
+    (out / PROGRESS_FILE).write_text("".join(line + "\n" for line in finished))
     (out / ERRORS_FILE).write_text("", encoding="utf-8")
 
     score_to_dir([corpus], out=out, model=model_dir, progress=False, resume=True, engine="ray")

@@ -218,10 +218,10 @@ class _Extractor:
         todo = _first_of_each_id(row for row in rows if not (row["error"] or row["skip"]))
         for row in rows:
             row["claims"] = ""
-        articles = (Article(**{f: row[f] for f in ARTICLE_FIELDS}) for row in todo.values())
+        articles = (_article(row) for row in todo.values())
         for article, claims in self.pipeline.extract(articles, _row_error(todo)):
             todo[article.id]["claims"] = json.dumps([c.to_record() for c in claims])
-        return _table(rows, ("id", "title", "text", "claims"))
+        return _table(rows, (*ARTICLE_FIELDS, "claims"))
 
 
 class _Classifier:
@@ -235,7 +235,7 @@ class _Classifier:
     def __call__(self, batch: pa.Table) -> pa.Table:
         rows = batch.to_pylist()
         todo = _first_of_each_id(row for row in rows if row["claims"] and not row["error"])
-        pairs = [(Article(id=row["id"], text=row["text"], title=row["title"]), [
+        pairs = [(_article(row), [
             Claim(r["id"], r["article"], r["start"], r["end"], r["text"], r["speaker"], r["via"])
             for r in json.loads(row["claims"])]) for row in todo.values()]
         for row in todo.values():
@@ -243,7 +243,12 @@ class _Classifier:
         for article, scored in self.pipeline.classify(pairs, _row_error(todo)):
             todo[article.id]["claims"] = json.dumps([s.to_record() for s in scored],
                                                     ensure_ascii=False)
-        return _table(rows, ("id", "claims"))
+        return _table(rows, (*ARTICLE_FIELDS, "claims"))
+
+
+def _article(row: dict[str, Any]) -> Article:
+    """The article a row carries through the stages."""
+    return Article(**{f: row[f] for f in ARTICLE_FIELDS})
 
 
 def _first_of_each_id(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -322,8 +327,8 @@ def _results(rows: Iterator[dict[str, Any]], on_error: ErrorHandler) -> Iterator
         elif row["error"]:
             on_error(error_from_record(json.loads(row["error"])))
         else:
-            yield Article(id=row["id"], text=""), [ScoredClaim.from_record(record)
-                                                   for record in json.loads(row["claims"])]
+            yield _article(row), [ScoredClaim.from_record(record)
+                                  for record in json.loads(row["claims"])]
 
 
 # --------------------------------------------------------------------------------------------
