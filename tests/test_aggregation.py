@@ -120,11 +120,21 @@ def test_canonical_names_merge_variants_into_one_speaker_with_aliases(canonical)
     assert rows["Bo Kim"].aliases == () and rows["Bo Kim"].n_articles == 1
 
 
+def test_aliases_known_from_elsewhere_are_added_to_the_variants_seen():
+    aggregator = PositionAggregator(canonical={"Moon": "Ann Moon"},
+                                    aliases=lambda name: ["A. Moon"] if name == "Ann Moon" else [])
+    aggregator.add(scored("1", "Moon", 0.9, 0.0))
+    aggregator.add(scored("2", "Bo Kim", 0.9, 0.0))
+    rows = by_name(aggregator.positions())
+    assert rows["Ann Moon"].aliases == ("A. Moon", "Moon") and rows["Bo Kim"].aliases == ()
+
+
 @pytest.mark.parametrize("name, kind", [
     ("Ann Lee", "person"), ("Kim Yo-jong", "person"), ("Experts", "collective"),
     ("Opponents", "collective"), ("U.S. officials", "collective"),
     ("Some lawmakers", "collective"), ("South Ruritanian lawmakers", "collective"),
-    ("Allies", "collective"), ("The Foreign Ministry", "body"), ("Lee administration", "body"),
+    ("Allies", "collective"), ("Ruritanians", "collective"), ("Countries", "collective"),
+    ("The Foreign Ministry", "body"), ("Lee administration", "body"),
     ("North Atlantis", "body"), ("Ruritania", "body"), ("UNESCO", "body"),
     ("author:Example Blog", "author"),
 ])
