@@ -221,3 +221,15 @@ def test_cli_score_by_quarter_on_the_seeds_and_dated_articles(tmp_path, capsys):
                              "interval_low", "interval_high", "verdict"]
     assert {r["period"] for r in rows if r["speaker"] == "Ines Roth"} == {"2019-Q1", "2021-Q3"}
     assert "Positions over time, by quarter" in (out / REPORT_FILE).read_text(encoding="utf-8")
+
+
+def test_library_report_names_articles_by_title(tmp_path):
+    import stancekit
+    from stancekit.reading import read_articles
+
+    result = stancekit.score(list(read_articles(write_dated_articles(tmp_path))),
+                             model=KeywordModel())
+    page = result.to_html()
+    assert "Toll vote looms (1)" in page and "The Port Ellis Courier · 2019-02-11" in page
+    roth = result.speakers.set_index("speaker").loc["Ines Roth"]
+    assert roth["type"] == "person" and roth["n_articles"] == 4
