@@ -76,7 +76,8 @@ BODY_WORDS = frozenset(
     """government administration ministry office house party council committee agency
     department assembly parliament congress senate court union military army navy command
     forces media news newspaper times post daily journal tribune herald press network
-    embassy bureau commission institute foundation center centre university republic
+    embassy bureau commission institute foundation center centre university republic guild
+    authority
     kingdom states nations federation north south east west united of""".split()
 )
 GROUP_NOUNS = frozenset(
@@ -91,8 +92,8 @@ _WORD = re.compile(r"[^\W\d_][\w'.-]*")
 
 def speaker_type(name: str) -> str:
     """`author` for `author:<source>`; `collective` for an unnamed group ("U.S. officials",
-    "Experts", "Ruritanians": the last word is one of GROUP_NOUNS, a plural demonym, or
-    lower case and not a BODY_WORDS word); `body` for an institution, state or outlet (a
+    "Experts", "Ruritanians": the last word is a plural of GROUP_NOUNS, a plural demonym,
+    or lower case and not a BODY_WORDS word); `body` for an institution, state or outlet (a
     BODY_WORDS word, an acronym, or a single name such as a capital standing for its
     government); else `person`. A heuristic over the name alone: pass `speaker_types` to
     `PositionAggregator` to override it."""
@@ -102,7 +103,8 @@ def speaker_type(name: str) -> str:
     if not words:
         return "collective"
     last = words[-1].lower()
-    if _singular(last) in GROUP_NOUNS or (len(words) == 1 and last.endswith("ans")):
+    plural = _singular(last) != last or last == "people"
+    if plural and (_singular(last) in GROUP_NOUNS or (len(words) == 1 and last.endswith("ans"))):
         return "collective"  # "Critics", "Ruritanians"
     if last in BODY_WORDS:
         return "body"

@@ -135,6 +135,7 @@ def test_aliases_known_from_elsewhere_are_added_to_the_variants_seen():
     ("Some lawmakers", "collective"), ("South Ruritanian lawmakers", "collective"),
     ("Allies", "collective"), ("Ruritanians", "collective"), ("Countries", "collective"),
     ("The Foreign Ministry", "body"), ("Lee administration", "body"),
+    ("Harbour Authority", "body"), ("Port authorities", "collective"),
     ("North Atlantis", "body"), ("Ruritania", "body"), ("UNESCO", "body"),
     ("author:Example Blog", "author"),
 ])

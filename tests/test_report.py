@@ -115,8 +115,9 @@ def test_over_time_chart_shows_each_major_speakers_periods():
 
 def test_major_timelines_rank_by_stance_claims_over_two_periods():
     rows = [position(name, "favor", 0.5, (), period, n_stance=n) for name, period, n in [
-        ("A", "2020", 1), ("A", "2021", 1), ("B", "2020", 5), ("B", "2021", 5), ("C", "2020", 9)]]
-    assert list(major_timelines(rows)) == ["B", "A"]
+        ("A", "2020", 1), ("A", "2021", 1), ("B", "2020", 5), ("B", "2021", 5), ("C", "2020", 9),
+        ("D", "2020", 1), ("D", "2021", 0)]]
+    assert list(major_timelines(rows)) == ["B", "A"]  # C: one period; D: one stance claim
     assert list(major_timelines(rows, limit=1)) == ["B"]
 
 
