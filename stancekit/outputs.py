@@ -194,8 +194,8 @@ def render_report(
     timeline = ""
     if over_time:
         undated = sum(1 for info in articles.values() if info.date is None)
-        note = (f" {undated} of the articles have no known date and are left out here."
-                if undated else "")
+        note = (f" Articles with no known date ({undated} of {len(articles)}) are left out "
+                "here." if undated else "")
         timeline = (f"<h2>Positions over time, by {esc(by or 'period')}</h2>"
                     "<p class=\"note\">The speakers with the most claims with a stance (two or "
                     "more) over at least two periods; dot: position in that period, bar: its "
