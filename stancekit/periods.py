@@ -25,13 +25,16 @@ kind sort in time order as strings.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from stancekit.records import Article
 
 PERIODS: tuple[str, ...] = ("month", "quarter", "year")
+ARTICLES_FILE = "articles.jsonl"  # a run folder's article infos
 HEAD_CHARS = 600
 SHORT_LINE = 100
 DATELINE_SPAN = 40
@@ -132,16 +135,39 @@ def period_of(day: dt.date, by: str) -> str:
 
 
 class ArticleIndex:
-    """The `ArticleInfo` of every article seen, filled while the articles stream past."""
+    """The `ArticleInfo` of every article seen, filled while the articles stream past.
 
-    def __init__(self) -> None:
+    With a `path` (a run folder's articles.jsonl) each article's info is also appended there
+    as it is recorded, and `keep=True` (a resumed run) first reads what the file holds, so
+    that the articles of an earlier, interrupted run keep their titles and dates.
+    """
+
+    def __init__(self, path: Path | None = None, keep: bool = False) -> None:
         self.info: dict[str, ArticleInfo] = {}
+        self.path = path
+        if path is not None and keep and path.is_file():
+            self.info = read_article_infos(path)
+        self._handle = path.open("a" if keep else "w", encoding="utf-8") if path else None
+        if self._handle is not None and self._handle.tell() and not _ends_line(path):
+            self._handle.write("\n")  # after a line torn by an interruption
+
+    def add(self, article: Article) -> None:
+        """Record the info of `article` (and append it to the file, if any)."""
+        info = self.info[article.id] = article_info(article)
+        if self._handle is not None:
+            record = {**asdict(info), "date": info.date.isoformat() if info.date else ""}
+            self._handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def track(self, articles: Iterable[Article]) -> Iterator[Article]:
         """Yield `articles` unchanged, recording each one's info on the way."""
         for article in articles:
-            self.info[article.id] = article_info(article)
+            self.add(article)
             yield article
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
 
     def get(self, article_id: str) -> ArticleInfo | None:
         return self.info.get(article_id)
@@ -150,6 +176,30 @@ class ArticleIndex:
         """The article's period, or None when its date is unknown."""
         info = self.info.get(article_id)
         return period_of(info.date, by) if info is not None and info.date else None
+
+
+def read_article_infos(path: Path) -> dict[str, ArticleInfo]:
+    """The article infos of an articles.jsonl written by `ArticleIndex` (a line torn by an
+    interruption is skipped; a later line for the same id wins)."""
+    infos: dict[str, ArticleInfo] = {}
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                record = json.loads(line)
+                info = ArticleInfo(str(record["id"]), record.get("title", ""),
+                                   record.get("source", ""),
+                                   dt.date.fromisoformat(record["date"]) if record.get("date")
+                                   else None, record.get("url", ""))
+            except (ValueError, KeyError, TypeError):
+                continue
+            infos[info.id] = info
+    return infos
+
+
+def _ends_line(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(-1, 2)
+        return handle.read(1) == b"\n"
 
 
 def _month_number(match: re.Match[str]) -> int | None:

@@ -10,6 +10,8 @@ The output folder holds:
 - progress.jsonl: the id of each article whose claims are all in claims.jsonl;
 - errors.jsonl: each input or article that failed, and why;
 - speakers.csv and report.html, written at the end from claims.jsonl;
+- articles.jsonl: the id, title, source, date (as found, see stancekit.periods) and url of
+  each article read, for the report and the periods;
 - positions_over_time.csv when scored `by` a period (month, quarter or year);
 - claims.csv or claims.parquet when asked for with `fmt`.
 """
@@ -37,7 +39,13 @@ from stancekit.outputs import (
     speaker_rows,
     write_speakers_csv,
 )
-from stancekit.periods import ArticleIndex, ArticleInfo, article_info
+from stancekit.periods import (
+    ARTICLES_FILE,
+    ArticleIndex,
+    ArticleInfo,
+    article_info,
+    read_article_infos,
+)
 from stancekit.reading import read_articles
 from stancekit.records import Article, Claim, ScoredClaim, SpeakerPosition
 
@@ -292,7 +300,7 @@ def score_to_dir(
     target = target or model.card.default_target
     journal = RunJournal(Path(out), resume=resume)
     start = time.perf_counter()
-    index = ArticleIndex()
+    index = ArticleIndex(Path(out) / ARTICLES_FILE, keep=resume)
     articles = (a for a in index.track(read_articles(paths, on_error=journal.input_error))
                 if a.id not in journal.done)
     bar = _progress_bar(progress)
@@ -313,6 +321,7 @@ def score_to_dir(
                             claims_per_s=round(n_claims / (time.perf_counter() - start), 1))
     finally:
         journal.close()
+        index.close()
         bar.close()
     summary = finish_run(Path(out), target, fmt, by=by, articles=index,
                          model=describe_model(model.card))
@@ -337,13 +346,17 @@ def _progress_bar(enabled: bool) -> Any:
 
 def finish_run(out: Path, target: str, fmt: str = "jsonl", by: str | None = None,
                articles: ArticleIndex | None = None, model: str = "") -> RunSummary:
-    """From a finished journal: speakers.csv, report.html and the claims export; with `by`
-    and the run's `articles` (for their dates), positions_over_time.csv too. `model` names
-    the model in the report."""
+    """From a finished journal: speakers.csv, report.html and the claims export; with `by`,
+    positions_over_time.csv too. The articles' titles and dates come from `articles`, else
+    from the folder's articles.jsonl. `model` names the model in the report."""
+    if articles is None:
+        articles = ArticleIndex()
+        if (out / ARTICLES_FILE).is_file():
+            articles.info = read_article_infos(out / ARTICLES_FILE)
     aggregator = PositionAggregator()
     n_claims = 0
     for record in read_jsonl(out / CLAIMS_FILE):
-        period = articles.period(record["article"], by) if by and articles else None
+        period = articles.period(record["article"], by) if by else None
         aggregator.add(ScoredClaim.from_record(record), period)
         n_claims += 1
     positions = aggregator.positions()
@@ -362,7 +375,7 @@ def finish_run(out: Path, target: str, fmt: str = "jsonl", by: str | None = None
         if len(errors) < REPORT_ERRORS:
             errors.append(error)
     report = render_report(positions, evidence, target, n_done, n_claims, n_errors,
-                           REPORT_CLAIMS_PER_SPEAKER, articles=articles.info if articles else None,
+                           REPORT_CLAIMS_PER_SPEAKER, articles=articles.info,
                            over_time=over_time, by=by, model=model, errors=errors)
     (out / REPORT_FILE).write_text(report, encoding="utf-8")
     export_claims(out / CLAIMS_FILE, fmt)

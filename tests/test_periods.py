@@ -6,7 +6,15 @@ import datetime as dt
 
 import pytest
 
-from stancekit.periods import ArticleIndex, article_date, find_date, parse_date, period_of
+from stancekit.periods import (
+    ArticleIndex,
+    ArticleInfo,
+    article_date,
+    find_date,
+    parse_date,
+    period_of,
+    read_article_infos,
+)
 from stancekit.records import Article
 
 
@@ -60,3 +68,18 @@ def test_article_index_records_articles_as_they_stream():
     assert list(index.track(articles)) == articles
     assert index.get("a").title == "T" and index.period("a", "quarter") == "2021-Q1"
     assert index.period("b", "year") is None and index.period("zzz", "year") is None
+
+
+def test_article_index_file_keeps_infos_for_a_resumed_run(tmp_path):
+    path = tmp_path / "articles.jsonl"
+    first = ArticleIndex(path)
+    first.add(Article("a", "x", title="T", source="S", date="2021-02-03", url="u"))
+    first.close()
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('{"id": "torn", "da')  # an interrupted write
+    resumed = ArticleIndex(path, keep=True)
+    assert resumed.get("a") == ArticleInfo("a", "T", "S", dt.date(2021, 2, 3), "u")
+    resumed.add(Article("b", "y"))
+    resumed.close()
+    assert set(read_article_infos(path)) == {"a", "b"}
+    assert set(ArticleIndex(path).info) == set() and path.read_text() == ""  # a new run
