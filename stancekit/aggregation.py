@@ -68,6 +68,7 @@ SPEAKER_TYPES: tuple[str, ...] = ("person", "body", "collective", "author")
 
 NameMap = Mapping[str, str] | Callable[[str], str]
 TypeMap = Mapping[str, str] | Callable[[str], str | None]
+AliasMap = Mapping[str, Iterable[str]] | Callable[[str], Iterable[str]]
 
 # Words that make a speaker's name a body (an institution, state or outlet), and plural
 # nouns that make it an unnamed group of people. Data, not code: extend as needed.
@@ -75,32 +76,36 @@ BODY_WORDS = frozenset(
     """government administration ministry office house party council committee agency
     department assembly parliament congress senate court union military army navy command
     forces media news newspaper times post daily journal tribune herald press network
-    embassy bureau commission institute foundation center centre university republic
+    embassy bureau commission institute foundation center centre university republic guild
+    authority
     kingdom states nations federation north south east west united of""".split()
 )
 GROUP_NOUNS = frozenset(
     """official expert analyst critic opponent supporter observer lawmaker legislator
     diplomat source scholar researcher activist resident citizen voter conservative liberal
     progressive protester veteran leader member officer negotiator commentator economist
-    professor politician people authority worker student reporter journalist ally""".split()
+    professor politician people authority worker student reporter journalist ally
+    country""".split()
 )
 _WORD = re.compile(r"[^\W\d_][\w'.-]*")
 
 
 def speaker_type(name: str) -> str:
     """`author` for `author:<source>`; `collective` for an unnamed group ("U.S. officials",
-    "Experts": the last word is one of GROUP_NOUNS, or lower case and not a BODY_WORDS
-    word); `body` for an institution, state or outlet (a BODY_WORDS word, an acronym, or a
-    single name such as a capital standing for its government); else `person`. A heuristic
-    over the name alone: pass `speaker_types` to `PositionAggregator` to override it."""
+    "Experts", "Ruritanians": the last word is a plural of GROUP_NOUNS, a plural demonym,
+    or lower case and not a BODY_WORDS word); `body` for an institution, state or outlet (a
+    BODY_WORDS word, an acronym, or a single name such as a capital standing for its
+    government); else `person`. A heuristic over the name alone: pass `speaker_types` to
+    `PositionAggregator` to override it."""
     if name.lower().startswith(AUTHOR_PREFIX):
         return "author"
     words = _WORD.findall(name)
     if not words:
         return "collective"
     last = words[-1].lower()
-    if _singular(last) in GROUP_NOUNS:
-        return "collective"
+    plural = _singular(last) != last or last == "people"
+    if plural and (_singular(last) in GROUP_NOUNS or (len(words) == 1 and last.endswith("ans"))):
+        return "collective"  # "Critics", "Ruritanians"
     if last in BODY_WORDS:
         return "body"
     if words[-1][0].islower():
@@ -194,18 +199,22 @@ class PositionAggregator:
     `positions_over_time()` the table per speaker and period (see the module docstring).
 
     `canonical` maps a raw speaker name to its canonical name (a mapping, where a missing
-    name stays as it is, or a callable); `speaker_types` overrides `speaker_type` for the
+    name stays as it is, or a callable such as `SpeakerIdentity.canonical`); `aliases` gives
+    a canonical name's other names known from elsewhere (a mapping or a callable such as
+    `SpeakerIdentity.aliases`, for claims whose speakers were made canonical before they
+    got here), added to the variants seen; `speaker_types` overrides `speaker_type` for the
     names it knows (a mapping or a callable returning None for unknown names).
     """
 
     def __init__(self, exclude: Iterable[str] = (NARRATOR,), n_boot: int = N_BOOT,
                  seed: int = 0, canonical: NameMap | None = None,
-                 speaker_types: TypeMap | None = None) -> None:
+                 speaker_types: TypeMap | None = None, aliases: AliasMap | None = None) -> None:
         self.exclude = set(exclude)
         self.n_boot = n_boot
         self.seed = seed
         self.canonical = canonical
         self.speaker_types = speaker_types
+        self.aliases = aliases
         self._by_speaker: dict[str, _SpeakerEvidence] = {}
         self._by_period: dict[tuple[str, str], _Evidence] = {}
 
@@ -227,8 +236,8 @@ class PositionAggregator:
     def positions(self) -> list[SpeakerPosition]:
         """Speaker positions: people first, then bodies, groups and authors; within each,
         speakers with a verdict first, most in favor first (ties by name)."""
-        table = [self._position(name, evidence, evidence.evidence(), tuple(sorted(
-            evidence.aliases))) for name, evidence in self._by_speaker.items()]
+        table = [self._position(name, evidence, evidence.evidence(), self._aliases(name, evidence))
+                 for name, evidence in self._by_speaker.items()]
         return sorted(table, key=_table_order)
 
     def positions_over_time(self) -> list[SpeakerPosition]:
@@ -242,6 +251,14 @@ class PositionAggregator:
         if callable(self.canonical):
             return self.canonical(name) or name
         return self.canonical.get(name, name)
+
+    def _aliases(self, name: str, evidence: _SpeakerEvidence) -> tuple[str, ...]:
+        known: Iterable[str] = ()
+        if callable(self.aliases):
+            known = self.aliases(name)
+        elif self.aliases is not None:
+            known = self.aliases.get(name, ())
+        return tuple(sorted((evidence.aliases | set(known)) - {name}))
 
     def _type(self, name: str) -> str:
         known = None

@@ -50,6 +50,14 @@ def normalise_speaker(name: str) -> str:
     return " ".join(sorted(re.findall(r"[^\W_]+", plain.lower())))
 
 
+def _match_key(name: str) -> str:
+    """`normalise_speaker`, but an author keeps its source: "author:the hill"."""
+    key = normalise_speaker(name)
+    if key == AUTHOR_PREFIX:
+        return AUTHOR_PREFIX + normalise_speaker(name.strip()[len(AUTHOR_PREFIX):])
+    return key
+
+
 def _speaker_set(speaker: str) -> frozenset[str]:
     return frozenset(normalise_speaker(name) for name in split_speakers(speaker))
 
@@ -160,7 +168,9 @@ def sign_agreement(directions: dict[str, int], positions: Sequence[SpeakerPositi
 
     Predicted speakers are matched to gold speakers by `normalise_speaker` (case, spacing,
     hyphens, accents and word order ignored), so a speaker found only under another name
-    (an alias, a title) counts as not found. Over the gold-direction speakers:
+    (an alias, a title) counts as not found. An author (`author:<source>`) matches the
+    predicted author of the same source, else the only predicted author if there is just
+    one. Over the gold-direction speakers:
 
     - `sign_agreement`: share whose predicted position has the gold direction's sign;
     - `found`: share with a predicted row under their canonical (gold) name;
@@ -172,10 +182,13 @@ def sign_agreement(directions: dict[str, int], positions: Sequence[SpeakerPositi
       favor speaker, interval_low < 0 for an against one), i.e. that do not rule the gold
       side out. A speaker not found counts as a miss in every share.
     """
-    by_key = {normalise_speaker(p.speaker): p for p in positions}
+    by_key = {_match_key(p.speaker): p for p in positions}
+    authors = [p for p in positions if normalise_speaker(p.speaker) == AUTHOR_PREFIX]
     rows = []
     for name, direction in sorted(directions.items()):
-        found = by_key.get(normalise_speaker(name))
+        found = by_key.get(_match_key(name))
+        if found is None and normalise_speaker(name) == AUTHOR_PREFIX and len(authors) == 1:
+            found = authors[0]
         row: dict[str, Any] = {
             "speaker": name, "gold": "favor" if direction > 0 else "against",
             "position": None if found is None else found.position,

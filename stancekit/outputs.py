@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from stancekit import __version__
-from stancekit.aggregation import INSUFFICIENT
+from stancekit.aggregation import INSUFFICIENT, MIN_STANCE_CLAIMS
 from stancekit.periods import ArticleInfo
 from stancekit.reading import read_jsonl
 from stancekit.records import ScoredClaim, SpeakerPosition
@@ -220,11 +220,12 @@ def render_report(
     timeline = ""
     if over_time:
         undated = sum(1 for info in articles.values() if info.date is None)
-        note = (f" {undated} of the articles have no known date and are left out here."
-                if undated else "")
+        note = (f" Articles with no known date ({undated} of {len(articles)}) are left out "
+                "here." if undated else "")
         timeline = (f"<h2>Positions over time, by {esc(by or 'period')}</h2>"
-                    "<p class=\"note\">The speakers with the most claims with a stance over at "
-                    "least two periods; dot: position in that period, bar: its 95% interval, "
+                    "<p class=\"note\">The speakers with the most claims with a stance (two or "
+                    "more) over at least two periods; dot: position in that period, bar: its "
+                    "95% interval, "
                     f"hollow dot: insufficient evidence in that period.{note}</p>"
                     f"<figure>{_timeline_chart(over_time)}</figure>")
     return f"""<!DOCTYPE html>
@@ -402,11 +403,13 @@ def _chart_row(p: SpeakerPosition, y: float, x: Any, count_x: float) -> str:
 def major_timelines(over_time: Sequence[SpeakerPosition],
                     limit: int = MAX_TIMELINES) -> dict[str, list[SpeakerPosition]]:
     """The positions over time of the `limit` speakers with the most claims with a stance
-    among those with claims in at least two periods (the report's "major" speakers)."""
+    among those with claims in at least two periods and at least MIN_STANCE_CLAIMS claims
+    with a stance in all (the report's "major" speakers)."""
     by_speaker: dict[str, list[SpeakerPosition]] = {}
     for p in over_time:
         by_speaker.setdefault(p.speaker, []).append(p)
-    ranked = sorted((rows for rows in by_speaker.values() if len(rows) >= 2),
+    ranked = sorted((rows for rows in by_speaker.values() if len(rows) >= 2
+                     and sum(r.n_stance_claims for r in rows) >= MIN_STANCE_CLAIMS),
                     key=lambda rows: (-sum(r.n_stance_claims for r in rows), rows[0].speaker))
     return {rows[0].speaker: sorted(rows, key=lambda r: r.period) for rows in ranked[:limit]}
 
@@ -415,13 +418,14 @@ def _timeline_chart(over_time: Sequence[SpeakerPosition]) -> str:
     """Small multiples: per major speaker, position and interval per period (SVG)."""
     timelines = major_timelines(over_time)
     if not timelines:
-        return '<p class="note">No speaker has claims in two or more periods.</p>'
+        return ('<p class="note">No speaker has two or more claims with a stance over two or '
+                "more periods.</p>")
     periods = sorted({p.period for rows in timelines.values() for p in rows})
     label_w, panel_h, gap, right = 230, 90, 14, 20
     step = max(24, min(80, 520 // max(len(periods), 1)))
     plot_w = step * len(periods)
     height = (panel_h + gap) * len(timelines) + 40
-    every = max(1, math.ceil(len(periods) * 60 / max(plot_w, 1) / step)) if step < 60 else 1
+    every = math.ceil(60 / step)  # a label is about 60 pixels wide
 
     def x(period: str) -> float:
         return label_w + step * (periods.index(period) + 0.5)

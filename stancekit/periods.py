@@ -1,8 +1,12 @@
 """Article dates and time periods, for speaker positions over time.
 
-An article's date is its metadata `date` when that parses, else the first full date near
-the top of its text (within HEAD_CHARS characters: the headline, byline and dateline
-area), else unknown. A full date is one of:
+An article's date is its metadata `date` when that parses, else the first full date in the
+heading of its text, else unknown. The heading is the first HEAD_CHARS characters, and in
+it a date counts only where a dateline or byline puts it: on a short line (at most
+SHORT_LINE characters: "Published: 2018/6/4", "By Ann Lee | March 3, 2021") or within the
+first DATELINE_SPAN characters of a line ("SEOUL, Sept. 23, 2021 (Yonhap) -- ..."). A
+date further into a sentence names an event ("will take office on January 20, 2021"), not
+the day of writing. A full date is one of:
 
 - ISO order: ``2021-09-23``, ``2021/9/23``, ``2021.09.23`` (also with a time after it);
 - month name and day with a year: ``September 23, 2021``, ``Sept. 23 2021``,
@@ -11,9 +15,8 @@ area), else unknown. A full date is one of:
   (one of the first two numbers is above 12, or both are equal).
 
 Metadata may also give a month alone (``2021-09``, ``September 2021``): it dates the
-article to the first of that month. A year alone is too coarse and is not used. Dates in
-the body further down usually name the events reported on (a treaty signed decades ago),
-not the day of writing, so they are not used.
+article to the first of that month. A year alone is too coarse and is not used, and so is
+a dateline without a year ("SEOUL, Nov. 8").
 
 A period is ``2021-09`` (month), ``2021-Q3`` (quarter) or ``2021`` (year); periods of one
 kind sort in time order as strings.
@@ -31,6 +34,8 @@ from stancekit.records import Article
 
 PERIODS: tuple[str, ...] = ("month", "quarter", "year")
 HEAD_CHARS = 600
+SHORT_LINE = 100
+DATELINE_SPAN = 40
 
 _MONTHS = {
     name: number
@@ -82,16 +87,27 @@ class ArticleInfo:
                    str(record.get("source", "")), day, str(record.get("url", "")))
 
 
-def find_date(text: str) -> dt.date | None:
-    """The first full date in `text` (see the module docstring), or None."""
+def find_date(text: str, within: int | None = None) -> dt.date | None:
+    """The first full date in `text` (see the module docstring), or None; with `within`,
+    only a date that starts within that many characters."""
     found = []
     for pattern in _FULL_DATE:
         for match in pattern.finditer(text):
             day = _to_date(match)
-            if day is not None:
+            if day is not None and (within is None or match.start() <= within):
                 found.append((match.start(), day))
                 break
     return min(found)[1] if found else None
+
+
+def heading_date(text: str) -> dt.date | None:
+    """The first date that a dateline or byline puts in the heading of `text`."""
+    for line in text[:HEAD_CHARS].splitlines():
+        line = line.strip()
+        day = find_date(line, None if len(line) <= SHORT_LINE else DATELINE_SPAN)
+        if day is not None:
+            return day
+    return None
 
 
 def parse_date(value: str) -> dt.date | None:
@@ -109,9 +125,9 @@ def parse_date(value: str) -> dt.date | None:
 
 
 def article_date(article: Article) -> dt.date | None:
-    """The article's date: its metadata, else a date near the top of its text."""
+    """The article's date: its metadata, else a dateline or byline date in its heading."""
     from_metadata = parse_date(article.date) if article.date else None
-    return from_metadata or find_date(article.text[:HEAD_CHARS])
+    return from_metadata or heading_date(article.text)
 
 
 def article_info(article: Article) -> ArticleInfo:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ from stancekit.outputs import (
     speaker_rows,
     write_speakers_csv,
 )
-from stancekit.periods import ArticleIndex, ArticleInfo
+from stancekit.periods import ArticleIndex, ArticleInfo, article_info
 from stancekit.pipeline import Pipeline
 from stancekit.reading import read_jsonl, skip_error
 from stancekit.records import Article, ScoredClaim, SpeakerPosition
@@ -253,6 +253,7 @@ class ScoreResult:
     scored: list[ScoredClaim]
     target: str
     n_articles: int
+    articles: dict[str, ArticleInfo] = field(default_factory=dict)  # for the report
 
     @classmethod
     def collect(cls, results: Iterable[tuple[Any, list[ScoredClaim]]],
@@ -262,23 +263,26 @@ class ScoreResult:
 
         aggregator = PositionAggregator()
         scored: list[ScoredClaim] = []
+        articles: dict[str, ArticleInfo] = {}
         n_articles = 0
-        for _, article_scored in results:
+        for article, article_scored in results:
             n_articles += 1
+            if isinstance(article, Article):
+                articles[article.id] = article_info(article)
             for claim in article_scored:
                 aggregator.add(claim)
                 scored.append(claim)
         positions = aggregator.positions()
         return cls(pd.DataFrame([flat_claim(s.to_record()) for s in scored]),
                    pd.DataFrame(speaker_rows(positions)), errors, positions, scored, target,
-                   n_articles)
+                   n_articles, articles)
 
     def to_html(self) -> str:
         """The self-contained HTML report of this result."""
         by_id = {s.claim.id: s for s in self.scored}
         return render_report(self.positions, by_id, self.target, self.n_articles,
                              len(self.scored), len(self.errors), REPORT_CLAIMS_PER_SPEAKER,
-                             errors=self.errors)
+                             articles=self.articles, errors=self.errors)
 
 
 def score(

@@ -102,29 +102,41 @@ def test_narrator_is_left_out_and_joint_claims_count_for_each():
 
 
 @pytest.mark.parametrize("canonical", [
-    {"Moon": "Ann Moon", "President Moon": "Ann Moon"},
-    lambda name: "Ann Moon" if "Moon" in name else name,
+    {"Brook": "Ann Brook", "Mayor Brook": "Ann Brook"},
+    lambda name: "Ann Brook" if "Brook" in name else name,
 ])
 def test_canonical_names_merge_variants_into_one_speaker_with_aliases(canonical):
     rows = by_name(speaker_positions([
-        scored("1", "Ann Moon", 0.9, 0.0, article="x"),
-        scored("2", "Moon", 0.8, 0.1, article="x"),
-        scored("3", "President Moon", 0.7, 0.1, article="y"),
-        scored("4", "Moon; Ann Moon", 0.9, 0.0, article="z"),  # one speaker: counted once
+        scored("1", "Ann Brook", 0.9, 0.0, article="x"),
+        scored("2", "Brook", 0.8, 0.1, article="x"),
+        scored("3", "Mayor Brook", 0.7, 0.1, article="y"),
+        scored("4", "Brook; Ann Brook", 0.9, 0.0, article="z"),  # one speaker: counted once
         scored("5", "Bo Kim", 0.1, 0.8, article="z"),
     ], canonical=canonical))
-    assert set(rows) == {"Ann Moon", "Bo Kim"}
-    moon = rows["Ann Moon"]
-    assert moon.n_claims == 4 and moon.n_articles == 3
-    assert moon.aliases == ("Moon", "President Moon")
+    assert set(rows) == {"Ann Brook", "Bo Kim"}
+    brook = rows["Ann Brook"]
+    assert brook.n_claims == 4 and brook.n_articles == 3
+    assert brook.aliases == ("Brook", "Mayor Brook")
     assert rows["Bo Kim"].aliases == () and rows["Bo Kim"].n_articles == 1
+
+
+def test_aliases_known_from_elsewhere_are_added_to_the_variants_seen():
+    aggregator = PositionAggregator(
+        canonical={"Brook": "Ann Brook"},
+        aliases=lambda name: ["A. Brook"] if name == "Ann Brook" else [])
+    aggregator.add(scored("1", "Brook", 0.9, 0.0))
+    aggregator.add(scored("2", "Bo Kim", 0.9, 0.0))
+    rows = by_name(aggregator.positions())
+    assert rows["Ann Brook"].aliases == ("A. Brook", "Brook") and rows["Bo Kim"].aliases == ()
 
 
 @pytest.mark.parametrize("name, kind", [
     ("Ann Lee", "person"), ("Kim Yo-jong", "person"), ("Experts", "collective"),
     ("Opponents", "collective"), ("U.S. officials", "collective"),
     ("Some lawmakers", "collective"), ("South Ruritanian lawmakers", "collective"),
-    ("Allies", "collective"), ("The Foreign Ministry", "body"), ("Lee administration", "body"),
+    ("Allies", "collective"), ("Ruritanians", "collective"), ("Countries", "collective"),
+    ("The Foreign Ministry", "body"), ("Roth administration", "body"),
+    ("Harbour Authority", "body"), ("Port authorities", "collective"),
     ("North Atlantis", "body"), ("Ruritania", "body"), ("UNESCO", "body"),
     ("author:Example Blog", "author"),
 ])

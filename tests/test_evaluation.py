@@ -100,6 +100,18 @@ def test_speaker_interval_coverage_and_found_share():
     assert [r["covers_gold"] for r in result["speakers"]] == [True, False, False]
 
 
+def test_authors_match_by_source_or_as_the_only_author():
+    gold = [label(i, speaker, "favor") for i, speaker in enumerate(
+        ["author:Harbour Blog", "author:Harbour Blog", "author:Canal Notes", "author:Canal Notes"])]
+    two = [SpeakerPosition("author:harbour blog", 2, 2, 0.5, 0.1, 0.8, "favor", 0.0),
+           SpeakerPosition("author:Other Site", 2, 2, -0.5, -0.8, -0.1, "against", 0.0)]
+    result = sign_agreement(gold_directions(gold), two)
+    assert [(r["speaker"], r["found"]) for r in result["speakers"]] == [
+        ("author:Canal Notes", False), ("author:Harbour Blog", True)]
+    one = sign_agreement(gold_directions(gold), two[1:])
+    assert one["found"] == 1.0 and one["sign_agreement"] == 0.0
+
+
 def test_extraction_scores_half_overlap_and_speaker_names():
     gold = [label(1, "Kim Yo-jong", "none", start=0, end=10),
             label(2, "author:Blog", "none", start=20, end=30),

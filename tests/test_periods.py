@@ -46,6 +46,11 @@ def test_article_date_prefers_metadata_and_reads_only_the_top_of_the_text():
     assert article_date(Article("a", text, date="soon")) == dt.date(2022, 5, 2)
     late = "Council votes\n" + "The council met again. " * 40 + "It first met on May 2, 1990."
     assert article_date(Article("a", late)) is None
+    event = ("Council votes\nWhen the newly elected mayor of the town takes office on "
+             "January 20, 2021, the council will have to decide on the toll within weeks.\n")
+    assert article_date(Article("a", event)) is None  # an event in a sentence, not a dateline
+    byline = "Council votes\nBy Ann Lee | Published March 3, 2021, 10:14\nThe council met.\n"
+    assert article_date(Article("a", byline)) == dt.date(2021, 3, 3)
 
 
 def test_periods_sort_in_time_order():
@@ -64,3 +69,4 @@ def test_article_index_from_progress_records():
     index = ArticleIndex(ArticleInfo.from_record(r) for r in records)
     assert index.get("a").title == "T" and index.period("a", "quarter") == "2021-Q1"
     assert index.period("b", "year") is None and index.period("zzz", "year") is None
+

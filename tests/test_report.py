@@ -18,7 +18,13 @@ from stancekit.models.card import ModelCard
 from stancekit.outputs import CAVEAT, VERDICT_COLOURS, major_timelines, render_report
 from stancekit.periods import ArticleInfo
 from stancekit.records import Claim, Prediction, ScoredClaim, SpeakerPosition
-from stancekit.scoring import OVER_TIME_FILE, REPORT_FILE, SPEAKERS_FILE, score_to_dir
+from stancekit.scoring import (
+    OVER_TIME_FILE,
+    REPORT_FILE,
+    SPEAKERS_FILE,
+    finish_run,
+    score_to_dir,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -115,8 +121,9 @@ def test_over_time_chart_shows_each_major_speakers_periods():
 
 def test_major_timelines_rank_by_stance_claims_over_two_periods():
     rows = [position(name, "favor", 0.5, (), period, n_stance=n) for name, period, n in [
-        ("A", "2020", 1), ("A", "2021", 1), ("B", "2020", 5), ("B", "2021", 5), ("C", "2020", 9)]]
-    assert list(major_timelines(rows)) == ["B", "A"]
+        ("A", "2020", 1), ("A", "2021", 1), ("B", "2020", 5), ("B", "2021", 5), ("C", "2020", 9),
+        ("D", "2020", 1), ("D", "2021", 0)]]
+    assert list(major_timelines(rows)) == ["B", "A"]  # C: one period; D: one stance claim
     assert list(major_timelines(rows, limit=1)) == ["B"]
 
 
@@ -202,9 +209,12 @@ def test_score_by_quarter_shows_a_speaker_who_changed_sides(tmp_path):
     with (out / SPEAKERS_FILE).open(encoding="utf-8") as handle:
         [roth] = [r for r in csv.DictReader(handle) if r["speaker"] == "Ines Roth"]
     assert roth["verdict"] == "mixed" and roth["n_articles"] == "4"
-    report = (out / REPORT_FILE).read_text(encoding="utf-8")
-    assert 'class="panel" data-speaker="Ines Roth"' in report
-    assert "The Port Ellis Courier · 2019-02-11" in report
+    for _ in range(2):  # as scored, then as finished from the folder alone (the Ray engine)
+        report = (out / REPORT_FILE).read_text(encoding="utf-8")
+        assert 'class="panel" data-speaker="Ines Roth"' in report
+        assert "The Port Ellis Courier · 2019-02-11" in report
+        (out / REPORT_FILE).unlink()
+        finish_run(out, "the canal toll", by="quarter")
 
 
 @pytest.mark.slow
@@ -221,3 +231,15 @@ def test_cli_score_by_quarter_on_the_seeds_and_dated_articles(tmp_path, capsys, 
                              "interval_low", "interval_high", "verdict"]
     assert {r["period"] for r in rows if r["speaker"] == "Ines Roth"} == {"2019-Q1", "2021-Q3"}
     assert "Positions over time, by quarter" in (out / REPORT_FILE).read_text(encoding="utf-8")
+
+
+def test_library_report_names_articles_by_title(tmp_path):
+    import stancekit
+    from stancekit.reading import read_articles
+
+    result = stancekit.score(list(read_articles(write_dated_articles(tmp_path))),
+                             model=KeywordModel())
+    page = result.to_html()
+    assert "Toll vote looms (1)" in page and "The Port Ellis Courier · 2019-02-11" in page
+    roth = result.speakers.set_index("speaker").loc["Ines Roth"]
+    assert roth["type"] == "person" and roth["n_articles"] == 4
