@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from stancekit.errors import InputError, LabelError, ModelError, StancekitError
 from stancekit.models import load
 from stancekit.records import (
@@ -15,6 +13,7 @@ from stancekit.records import (
     SpeakerPosition,
 )
 from stancekit.scoring import score
+from stancekit.version import __version__
 
 __all__ = [
     "Article",

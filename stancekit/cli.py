@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from stancekit import __version__
 from stancekit.errors import StancekitError
 from stancekit.periods import PERIODS
+from stancekit.version import __version__
 
 DESCRIPTION = """\
 stancekit: who said what about a policy question in the news, and where each speaker stands.

@@ -18,11 +18,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from stancekit import __version__
 from stancekit.aggregation import INSUFFICIENT, MIN_STANCE_CLAIMS
 from stancekit.periods import ArticleInfo
 from stancekit.reading import read_jsonl
 from stancekit.records import ScoredClaim, SpeakerPosition
+from stancekit.version import __version__
 
 FORMATS = ("jsonl", "csv", "parquet")
 SPEAKER_COLUMNS = ("speaker", "type", "aliases", "n_articles", "n_claims", "n_stance_claims",

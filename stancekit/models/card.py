@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stancekit import __version__
+from stancekit.version import __version__
 from stancekit.errors import ModelError
 from stancekit.integrity import CARD_FILE, folder_digests, validate_card
 from stancekit.records import DEFAULT_TARGET
