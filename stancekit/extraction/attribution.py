@@ -9,6 +9,7 @@ sentence. Segmentation is in `segment`, the people of an article in `people`, wo
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -139,6 +140,7 @@ class _Attributor:
 
     def attributions(self) -> list[Attribution]:
         units = [unit for index in range(len(self.scene.spans)) for unit in self._units(index)]
+        self._unit_starts = [unit.start for unit in units]
         final: list[Speaker | None] = []
         for k, unit in enumerate(units):
             final.append(unit.speaker or self._continued(k, units, final))
@@ -213,11 +215,15 @@ class _Attributor:
         sentence = self.plan.sentences[unit.sentence]
         if sentence.quote is None and sentence.quoted_share < 0.5:
             return None
-        quotes = [(qs, qe) for qs, qe in self.plan.quotes if qs < unit.end and unit.start < qe]
-        sharing = [j for j, other in enumerate(units) if other.speaker and any(
-            qs < other.end and other.start < qe for qs, qe in quotes)]
+        sharing = set()
+        for qs, qe in self.plan.quotes_within(unit.start, unit.end):
+            j = max(0, bisect_right(self._unit_starts, qs) - 1)
+            while j < len(units) and units[j].start < qe:
+                if units[j].speaker and units[j].end > qs:
+                    sharing.add(j)
+                j += 1
         if sharing:
-            source = units[min(sharing, key=lambda j: abs(j - k))].speaker
+            source = units[min(sorted(sharing), key=lambda j: abs(j - k))].speaker
         else:
             previous = self.plan.sentences[units[k - 1].sentence] if k else None
             if previous is None or previous.block < sentence.block - 1:
@@ -264,7 +270,7 @@ def _unquoted_texts(text: str, plan: Plan) -> list[str]:
     out = []
     for sentence in plan.sentences:
         chars = list(text[sentence.start : sentence.end])
-        for qs, qe in plan.quotes:
+        for qs, qe in plan.quotes_within(sentence.start, sentence.end):
             for i in range(max(qs, sentence.start), min(qe, sentence.end)):
                 chars[i - sentence.start] = " "
         out.append("".join(chars))

@@ -47,6 +47,7 @@ from stancekit.extraction.syntax import (
     author_of,
     content_words,
     depth,
+    entity_of,
     is_definite,
     is_indefinite,
     is_speech_verb,
@@ -341,8 +342,8 @@ def collective(scene: Scene, token: Any, index: int) -> Speaker | None:
     if not _is_noun(token) or not (
             token.pos_ == "PROPN" or token.ent_type_ or token.lemma_.lower() in HUMAN_NOUNS):
         return None
-    ent = next((e for e in scene.doc.ents if e.start <= token.i < e.end), None)
-    if ent is not None and ent.label_ in ("ORG", "GPE", "NORP", "PERSON"):
+    ent = entity_of(token)
+    if ent is not None and token.ent_type_ in ("ORG", "GPE", "NORP", "PERSON"):
         words = list(ent)
     else:
         words = [t for t in noun_phrase(token) if t.i <= token.i]
@@ -352,7 +353,7 @@ def collective(scene: Scene, token: Any, index: int) -> Speaker | None:
     if not words:
         return None
     label = POSSESSIVE.sub("", scene.doc[words[0].i : words[-1].i + 1].text).strip()
-    if token.pos_ == "PROPN" and (ent is None or ent.label_ == "PERSON"):
+    if token.pos_ == "PROPN" and token.ent_type_ in ("", "PERSON"):
         label = clean_name(label)  # an unrecognised person: "Mayor Ines Roth"
     if not label:
         return None

@@ -95,3 +95,16 @@ def noun_phrase(token: Any) -> list[Any]:
             cut.update(t.i for t in child.subtree)
     return [t for t in token.subtree if t.i not in cut]
 
+
+
+def entity_of(token: Any) -> Any | None:
+    """The tokens of the named entity `token` is part of (its label is the token's
+    `ent_type_`), or None."""
+    if not token.ent_type_:
+        return None
+    doc, start, end = token.doc, token.i, token.i + 1
+    while start > 0 and doc[start].ent_iob_ != "B" and doc[start - 1].ent_type_:
+        start -= 1
+    while end < len(doc) and doc[end].ent_iob_ == "I":
+        end += 1
+    return doc[start:end]
