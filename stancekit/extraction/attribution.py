@@ -26,8 +26,10 @@ from stancekit.extraction.rules import (
     Speaker,
     according_to,
     collective,
+    country,
     default_speaker,
     first_person,
+    group_members,
     group_pronoun,
     introduced_description,
     leader_government,
@@ -39,6 +41,8 @@ from stancekit.extraction.rules import (
     reported_speech,
     role_description,
     speech_noun,
+    unnamed_group,
+    unresolved_role,
 )
 from stancekit.extraction.segment import Plan, load_nlp, plan_article, prepared_doc, sections
 from stancekit.extraction.syntax import clause_verb, open_apposition
@@ -62,6 +66,10 @@ REFERENCE_RULES: tuple[ReferenceRule, ...] = (
     listed_people,
     role_description,
     introduced_description,
+    group_members,
+    country,
+    unnamed_group,
+    unresolved_role,
     collective,
 )
 # Then, for a sentence still without a speaker: quote continuation, the default speaker.

@@ -15,13 +15,16 @@ and are the last two rules.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from stancekit.extraction.lexicon import (
+    COUNTRIES,
     DOCUMENT_NOUNS,
     FIRST_PERSON,
+    GROUP_OF_NOUNS,
     GROUP_PRONOUNS,
     HUMAN_NOUNS,
     LEADER_BODIES,
@@ -336,8 +339,59 @@ def introduced_description(scene: Scene, token: Any, index: int) -> Speaker | No
     return scene.said(person, "introduced description", *noun_phrase(token)) if person else None
 
 
+def group_members(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """"a group of lawmakers", "a number of experts": the members are the speakers."""
+    if token.lemma_.lower() not in GROUP_OF_NOUNS:
+        return None
+    of = next((c for c in token.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+    members = next((c for c in of.children if c.dep_ == "pobj"), None) if of else None
+    return scene.resolve(members, index) if members is not None else None
+
+
+def country(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """A country, its capital or seat of government acting as a government: "Seoul",
+    "Washington", "the White House", "the North" (labels in `lexicon.COUNTRIES`)."""
+    if not _is_noun(token):
+        return None
+    ent = entity_of(token)
+    words = list(ent) if ent is not None else [t for t in noun_phrase(token) if t.i <= token.i]
+    label = COUNTRY_LABELS.get(_country_key(_text(words)))
+    if label is None:
+        return None
+    return Speaker((scene.alias(label),), "country", _words(words))
+
+
+def unnamed_group(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """A plural group no name resolves: its head noun with its nationality only, "critics",
+    "South Korean officials", "U.S. experts" (other modifiers are dropped)."""
+    if not (token.pos_ == "NOUN" and token.tag_ == "NNS"
+            and token.lemma_.lower() in HUMAN_NOUNS) or token.ent_type_ in ("ORG", "GPE"):
+        return None
+    words = [t for child in token.lefts if child.ent_type_ in ("NORP", "GPE")
+             and child.dep_ in ("amod", "compound", "nmod") for t in child.subtree]
+    nationality = _text(words)
+    label = f"{COUNTRY_ADJECTIVES.get(_country_key(nationality), nationality)} {token.text}"
+    label = label.strip()
+    return Speaker((scene.alias(label[:1].upper() + label[1:]),), "unnamed group",
+                   (*_words(words), token.text))
+
+
+def unresolved_role(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """A person's role that no name resolves, by the whole description: "the head of the
+    agency" is "Head of the agency", never "Head"."""
+    if not (_is_noun(token) and token.lemma_.lower() in ROLE_GROUPS
+            and token.tag_ not in ("NNS", "NNPS")) or token.ent_type_:
+        return None
+    words = [t for t in noun_phrase(token) if not (t.i < token.i and t.dep_ in ("det", "poss"))
+             and t.dep_ != "case"]
+    words = [t for t in words if t.dep_ not in ("advmod", "npadvmod") or t.i < token.i]
+    label = POSSESSIVE.sub("", _text(words)).strip()
+    return Speaker((scene.alias(label[:1].upper() + label[1:]),), "unresolved role",
+                   _words(words))
+
+
 def collective(scene: Scene, token: Any, index: int) -> Speaker | None:
-    """A body or group by a short label: "U.S. officials", "North Korea", "Analysts".
+    """A body or group by a short label: "the Foreign Ministry", "KAPAC", "Analysts".
     Things do not speak: "the fact sheet confirmed" names nobody."""
     if not _is_noun(token) or not (
             token.pos_ == "PROPN" or token.ent_type_ or token.lemma_.lower() in HUMAN_NOUNS):
@@ -352,12 +406,41 @@ def collective(scene: Scene, token: Any, index: int) -> Speaker | None:
         words = words[1:]
     if not words:
         return None
-    label = POSSESSIVE.sub("", scene.doc[words[0].i : words[-1].i + 1].text).strip()
+    label = POSSESSIVE.sub("", _text(words)).strip()
     if token.pos_ == "PROPN" and token.ent_type_ in ("", "PERSON"):
         label = clean_name(label)  # an unrecognised person: "Mayor Ines Roth"
     if not label:
         return None
+    label = _qualified_body(label)
     return Speaker((scene.alias(label[:1].upper() + label[1:]),), "collective", _words(words))
+
+
+def _text(words: list[Any]) -> str:
+    return words[0].doc[words[0].i : words[-1].i + 1].text if words else ""
+
+
+def _country_key(text: str) -> str:
+    key = POSSESSIVE.sub("", text.lower().replace(".", "")).strip()
+    key = re.sub(r"^the\s+", "", key)
+    return re.sub(r"\s+", " ", key)
+
+
+COUNTRY_LABELS = {_country_key(n): label for _, label, names in COUNTRIES for n in names}
+COUNTRY_ADJECTIVES = {_country_key(n): adjective for adjective, _, names in COUNTRIES
+                      for n in (*names, adjective)}
+
+
+def _qualified_body(label: str) -> str:
+    """A body with its country: "South Korea's Unification Ministry" and "the Foreign
+    Ministry of Seoul" are "South Korean Unification Ministry", "South Korean Foreign
+    Ministry"."""
+    owned = re.match(r"^(.+?)['’]s\s+(.+)$", label)
+    if owned and _country_key(owned[1]) in COUNTRY_ADJECTIVES:
+        return f"{COUNTRY_ADJECTIVES[_country_key(owned[1])]} {owned[2]}"
+    of = re.match(r"^(.+?)\s+of\s+(.+)$", label)
+    if of and _country_key(of[2]) in COUNTRY_ADJECTIVES:
+        return f"{COUNTRY_ADJECTIVES[_country_key(of[2])]} {of[1]}"
+    return label
 
 
 # --------------------------------------------------------------------------------------------
