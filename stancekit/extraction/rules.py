@@ -326,10 +326,11 @@ def role_description(scene: Scene, token: Any, index: int) -> Speaker | None:
 
 
 def introduced_description(scene: Scene, token: Any, index: int) -> Speaker | None:
-    """"a government official said", "his sister said": the person the next sentence names."""
+    """"a government official said", "his sister said", "the new minister said" (no one
+    named before fits): the person the next sentence names."""
     lemma = token.lemma_.lower()
     if not _is_noun(token) or token.tag_ in ("NNS", "NNPS") or not (
-            lemma in RELATIONAL_NOUNS or (lemma in ROLE_GROUPS and is_indefinite(token))):
+            lemma in RELATIONAL_NOUNS or lemma in ROLE_GROUPS):
         return None
     if index + 1 >= len(scene.spans):
         return None
