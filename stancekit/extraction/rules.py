@@ -52,7 +52,6 @@ from stancekit.extraction.syntax import (
     depth,
     entity_of,
     is_definite,
-    is_indefinite,
     is_speech_verb,
     noun_phrase,
     subject_of,
@@ -168,7 +167,8 @@ def reported_speech(scene: Scene, index: int, tokens: Any) -> Speaker | None:
     for _, other, other_subject, inner in found[1:]:
         if inner.names == speaker.names or other.head != verb:
             continue
-        if other.dep_ == "ccomp" and verb.lemma_ in RELAY_LEMMAS:  # "X asked ..., Y said"
+        if other.dep_ == "ccomp" and other.i < verb.i and verb.lemma_ in RELAY_LEMMAS:
+            # "X asked ..., Y said" (but "Y said X will ..." is Y's)
             speaker, via, rule = inner, "; ".join(speaker.names), "relay"
             evidence = (_phrase_text(other_subject), other.text, *evidence)
             break
@@ -291,16 +291,22 @@ def named_person(scene: Scene, token: Any, index: int) -> Speaker | None:
 
 
 def leader_government(scene: Scene, token: Any, index: int) -> Speaker | None:
-    """"the Moon Jae-in government" / "the Moon administration": "<family name> administration"."""
+    """"the Moon Jae-in government", "the government of President Moon": "<family name>
+    administration"."""
     if not _is_noun(token) or token.lemma_.lower() not in LEADER_BODIES:
         return None
     before = [t for t in noun_phrase(token) if t.i < token.i and t.dep_ != "det"]
     name = clean_name(scene.doc[before[0].i : token.i].text) if before else ""
     leader = scene.people.find(name, token.idx) if name else None
     if leader is None:
+        of = next((c for c in token.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+        owner = next((c for c in of.children if c.dep_ == "pobj"), None) if of else None
+        leader = scene.people.person_of(owner) if owner is not None else None
+        before = [owner] if leader is not None else before
+    if leader is None:
         return None
     label = scene.alias(f"{leader.family_name} administration")
-    return Speaker((label,), "leader government", _words(before) + (token.text,))
+    return Speaker((label,), "leader government", (*_words(before), token.text))
 
 
 def listed_people(scene: Scene, token: Any, index: int) -> Speaker | None:

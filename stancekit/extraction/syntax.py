@@ -77,10 +77,6 @@ def open_apposition(token: Any) -> Any | None:
     return None
 
 
-def is_indefinite(token: Any) -> bool:
-    return any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in token.children)
-
-
 def is_definite(token: Any) -> bool:
     return any(c.dep_ in ("det", "poss") and c.lower_ not in ("a", "an") for c in token.children)
 
