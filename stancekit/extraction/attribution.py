@@ -25,10 +25,13 @@ from stancekit.extraction.rules import (
     SentenceRule,
     Speaker,
     according_to,
+    article_facts,
+    authored_text,
     collective,
     country,
     default_speaker,
     first_person,
+    group_leader,
     group_members,
     group_pronoun,
     introduced_description,
@@ -41,6 +44,7 @@ from stancekit.extraction.rules import (
     reported_speech,
     role_description,
     speech_noun,
+    text_pronoun,
     unnamed_group,
     unresolved_role,
 )
@@ -59,9 +63,12 @@ SENTENCE_RULES: tuple[SentenceRule, ...] = (
 REFERENCE_RULES: tuple[ReferenceRule, ...] = (
     person_pronoun,
     group_pronoun,
+    text_pronoun,
     first_person,
     relative_pronoun,
     named_person,
+    group_leader,
+    authored_text,
     leader_government,
     listed_people,
     role_description,
@@ -93,11 +100,14 @@ class DiscourseMemory:
     last_person: tuple[int, Person] | None = None
     last_group: tuple[int, tuple[str, ...]] | None = None
     last_body: tuple[int, tuple[str, ...]] | None = None
+    last_text: tuple[int, tuple[str, ...]] | None = None  # a letter's or bill's author
 
     def remember(self, index: int, speaker: Speaker | None, author: str) -> None:
         """Note a speaker for later pronouns and spokespeople."""
         if speaker is None:
             return
+        if speaker.rule.endswith("authored text"):
+            self.last_text = (index, speaker.names)
         if speaker.person is not None:
             self.last_person = (index, speaker.person)
         elif speaker.names != (author,):
@@ -141,6 +151,7 @@ class _Attributor:
             quoted=quoted, aliases=aliases, author=AUTHOR_PREFIX + (article.source or article.id),
             opinion=self.kind == "opinion", commentary=set(), memory=self.memory,
             resolve=self.resolve)
+        article_facts(self.scene)
         if self.scene.opinion:
             self.scene.commentary = self._commentary_blocks()
 

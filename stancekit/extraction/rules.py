@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from stancekit.extraction.lexicon import (
+    AUTHOR_ROLES,
+    AUTHORED_NOUNS,
+    AUTHORSHIP_LEMMAS,
     COUNTRIES,
     DOCUMENT_NOUNS,
     FIRST_PERSON,
@@ -80,6 +83,7 @@ class Memory(Protocol):
     last_person: tuple[int, Person] | None
     last_group: tuple[int, tuple[str, ...]] | None
     last_body: tuple[int, tuple[str, ...]] | None
+    last_text: tuple[int, tuple[str, ...]] | None
 
 
 @dataclass
@@ -98,6 +102,9 @@ class Scene:
     commentary: set[int]  # body lines that are the author's commentary
     memory: Memory
     resolve: Callable[[Any, int], Speaker | None]  # a subject noun to its speaker
+    leaders: dict[str, Person] = field(default_factory=dict)  # see `article_facts`
+    text_authors: dict[str, Any] = field(default_factory=dict)
+    acronyms: dict[str, str] = field(default_factory=dict)
 
     def alias(self, name: str) -> str:
         return (self.aliases.lookup(name) if self.aliases is not None else None) or name
@@ -418,7 +425,7 @@ def collective(scene: Scene, token: Any, index: int) -> Speaker | None:
         label = clean_name(label)  # an unrecognised person: "Mayor Ines Roth"
     if not label:
         return None
-    label = _qualified_body(label)
+    label = _qualified_body(scene.acronyms.get(label, label))
     return Speaker((scene.alias(label[:1].upper() + label[1:]),), "collective", _words(words))
 
 
@@ -448,6 +455,86 @@ def _qualified_body(label: str) -> str:
     if of and _country_key(of[2]) in COUNTRY_ADJECTIVES:
         return f"{COUNTRY_ADJECTIVES[_country_key(of[2])]} {of[1]}"
     return label
+
+
+def group_leader(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """"the lawmakers" where the article names them as "X and 22 other lawmakers": X."""
+    if token.tag_ != "NNS":
+        return None
+    person = scene.leaders.get(token.lemma_.lower())
+    return scene.said(person, "group leader", token) if person else None
+
+
+def authored_text(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """A letter, bill or resolution speaks for whoever wrote, signed or sponsored it: "a
+    letter by X", "the bill, introduced by X", "X sent a letter", "the lead sponsor is X"."""
+    lemma = token.lemma_.lower()
+    if not (lemma in AUTHORED_NOUNS or token.ent_type_ == "LAW"):
+        return None
+    author = (author_of(token) or scene.text_authors.get(lemma)
+              or scene.text_authors.get(""))
+    speaker = scene.resolve(author, index) if author is not None else None
+    if speaker is None:
+        return None
+    return Speaker(speaker.names, "authored text", (token.text, author.text),
+                   person=speaker.person)
+
+
+def text_pronoun(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """It, after a sentence whose speaker was a text ("The bill urges ... It also calls
+    for ..."): that text's author."""
+    last = scene.memory.last_text
+    if token.lower_ != "it" or not last or index - last[0] > 1:
+        return None
+    return Speaker(last[1], "authored text", (token.text,))
+
+
+def article_facts(scene: Scene) -> None:
+    """What the whole article says once, for the rules above: groups led by a named person
+    ("X and 22 other lawmakers"), the authors of texts ("signed by X", "X introduced the
+    bill", "the lead sponsor is X"), acronyms ("Public Action Committee (PAC)")."""
+    for token in scene.doc:
+        lemma = token.lemma_.lower()
+        if (token.tag_ == "NNS" and token.dep_ == "conj"
+                and any(c.lower_ == "other" for c in token.children)):
+            leader = scene.people.person_of(token.head)
+            if leader is not None:
+                scene.leaders.setdefault(lemma, leader)
+        elif lemma in AUTHORSHIP_LEMMAS and token.pos_ == "VERB":
+            _note_author(scene, token)
+        elif lemma == "be":
+            role = next((c for c in token.children if c.dep_ == "nsubj"), None)
+            who = next((c for c in token.children if c.dep_ == "attr"), None)
+            if role is not None and who is not None and role.lemma_.lower() in AUTHOR_ROLES:
+                scene.text_authors.setdefault("", who)
+    for match in _ACRONYM.finditer(scene.article.text):
+        words, acronym = match[1].split(), match[2]
+        capitals = [w for w in words if w[:1].isupper()]
+        if len(acronym) <= len(capitals) and "".join(
+                w[0] for w in capitals[-len(acronym):]) == acronym:
+            first = words.index(capitals[-len(acronym)])
+            scene.acronyms.setdefault(acronym, " ".join(words[first:]))
+
+
+_ACRONYM = re.compile(r"((?:[\w'’-]+ ){1,8})\(([A-Z]{2,8})\)")
+
+
+def _note_author(scene: Scene, verb: Any) -> None:
+    """Record the author of a text an authorship verb governs, active or passive."""
+    agent = next((g for c in verb.children if c.dep_ == "agent"
+                  for g in c.children if g.dep_ == "pobj"), None)
+    for child in verb.children:
+        texts = [child, *child.conjuncts] if child.dep_ in ("nsubjpass", "dobj") else []
+        for text in texts:
+            lemma = text.lemma_.lower()
+            if not (lemma in AUTHORED_NOUNS or text.ent_type_ == "LAW"):
+                continue
+            author = agent if child.dep_ == "nsubjpass" else subject_of(verb)
+            if author is not None:
+                scene.text_authors.setdefault(lemma, author)
+    head = verb.head
+    if verb.dep_ == "acl" and agent is not None and head.lemma_.lower() in AUTHORED_NOUNS:
+        scene.text_authors.setdefault(head.lemma_.lower(), agent)
 
 
 # --------------------------------------------------------------------------------------------
