@@ -122,6 +122,11 @@ SentenceRule = Callable[[Scene, int, Any], "Speaker | None"]
 ReferenceRule = Callable[[Scene, Any, int], "Speaker | None"]
 
 
+def _is_human(token: Any) -> bool:
+    """A noun for people or a body of people ("officials", "media", "the ministry")."""
+    return token.lemma_.lower() in HUMAN_NOUNS or token.lower_ in HUMAN_NOUNS
+
+
 def _is_noun(token: Any) -> bool:
     return token.pos_ in ("NOUN", "PROPN")
 
@@ -319,7 +324,7 @@ def leader_government(scene: Scene, token: Any, index: int) -> Speaker | None:
 def listed_people(scene: Scene, token: Any, index: int) -> Speaker | None:
     """"the top envoys", "the two leaders": the people named in the sentence before."""
     if not (_is_noun(token) and token.tag_ in ("NNS", "NNPS") and is_definite(token)
-            and token.lemma_.lower() in HUMAN_NOUNS) or not index:
+            and _is_human(token)) or not index:
         return None
     before = scene.people.in_tokens(scene.spans[index - 1])
     if len(before) < 2:
@@ -379,7 +384,7 @@ def unnamed_group(scene: Scene, token: Any, index: int) -> Speaker | None:
     """A plural group no name resolves: its head noun with its nationality only, "critics",
     "South Korean officials", "U.S. experts" (other modifiers are dropped)."""
     if not (token.pos_ == "NOUN" and token.tag_ == "NNS"
-            and token.lemma_.lower() in HUMAN_NOUNS) or token.ent_type_ in ("ORG", "GPE"):
+            and _is_human(token)) or token.ent_type_ in ("ORG", "GPE"):
         return None
     words = [t for child in token.lefts if child.ent_type_ in ("NORP", "GPE")
              and child.dep_ in ("amod", "compound", "nmod") for t in child.subtree]
@@ -408,7 +413,7 @@ def collective(scene: Scene, token: Any, index: int) -> Speaker | None:
     """A body or group by a short label: "the Foreign Ministry", "KAPAC", "Analysts".
     Things do not speak: "the fact sheet confirmed" names nobody."""
     if not _is_noun(token) or not (
-            token.pos_ == "PROPN" or token.ent_type_ or token.lemma_.lower() in HUMAN_NOUNS):
+            token.pos_ == "PROPN" or token.ent_type_ or _is_human(token)):
         return None
     ent = entity_of(token)
     if ent is not None and token.ent_type_ in ("ORG", "GPE", "NORP", "PERSON"):
