@@ -177,13 +177,18 @@ def reported_speech(scene: Scene, index: int, tokens: Any) -> Speaker | None:
     _, verb, subject, speaker = found[0]
     rule, via, evidence = "reported speech", "", (_phrase_text(subject), verb.text)
     for _, other, other_subject, inner in found[1:]:
-        if inner.names == speaker.names or other.head != verb:
+        if inner.names == speaker.names:
             continue
-        if other.dep_ == "ccomp" and other.i < verb.i and verb.lemma_ in RELAY_LEMMAS:
-            # "X asked ..., Y said" (but "Y said X will ..." is Y's)
+        clause = _clause_under(other, verb)
+        if (clause is not None and clause.dep_ == "ccomp" and clause.i < verb.i
+                and verb.lemma_ in RELAY_LEMMAS):
+            # "X asked ..., Y said", "X sent a letter urging ..., Y said" (but "Y said X
+            # will ..." is Y's)
             speaker, via, rule = inner, "; ".join(speaker.names), "relay"
             evidence = (_phrase_text(other_subject), other.text, *evidence)
             break
+        if other.head != verb:
+            continue
         if other.dep_ == "advcl" and other.lemma_ in RELAY_LEMMAS and not via:
             via, rule = "; ".join(inner.names), "relay"  # "..., X noted, as reported by Y"
     according = according_to(scene, index, tokens)
@@ -194,6 +199,17 @@ def reported_speech(scene: Scene, index: int, tokens: Any) -> Speaker | None:
             and last_body and index - last_body[0] <= PRONOUN_WINDOW):
         return Speaker(last_body[1], "spokesperson", evidence, "; ".join(speaker.names))
     return Speaker(speaker.names, f"{rule}/{speaker.rule}", evidence, via, speaker.person)
+
+
+def _clause_under(token: Any, verb: Any) -> Any | None:
+    """The child of `verb` whose subtree holds `token` (through verbs only), or None."""
+    for _ in range(4):
+        if token.head == verb:
+            return token
+        if token.head == token or token.dep_ not in ("advcl", "xcomp", "conj", "ccomp"):
+            return None
+        token = token.head
+    return None
 
 
 def according_to(scene: Scene, index: int, tokens: Any) -> Speaker | None:
