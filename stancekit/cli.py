@@ -246,6 +246,7 @@ def _run_extract(args: argparse.Namespace) -> int:
 
     from stancekit.extraction import AliasTable, extract_many, load_nlp
     from stancekit.extraction.genre import with_kind
+    from stancekit.extraction.identity import identify
     from stancekit.reading import read_articles, report_to_stderr
 
     bad: list[StancekitError] = []
@@ -260,7 +261,8 @@ def _run_extract(args: argparse.Namespace) -> int:
     n_articles = n_claims = 0
     try:
         articles = map(with_kind, read_articles(args.paths, on_error=on_error))
-        for _, claims in extract_many(articles, aliases=aliases, nlp=nlp, n_process=args.workers):
+        extracted = extract_many(articles, aliases=aliases, nlp=nlp, n_process=args.workers)
+        for _, claims in identify(extracted, aliases=aliases):
             n_articles += 1
             n_claims += len(claims)
             for claim in claims:
