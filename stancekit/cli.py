@@ -224,8 +224,9 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
         description="Split each article's body into claims (one a sentence) and attribute "
         "each to its speaker: direct and reported speech, relays (via), pronouns and titles "
         "resolved to full names; 'narrator' for unattributed news background, "
-        "'author:<source>' for an opinion piece's own commentary.",
-        epilog="writes JSON Lines: id, article, start, end, text, speaker, via",
+        "'author:<source>' for an opinion piece's own commentary. An article that fails is "
+        "reported on stderr and the others go on.",
+        epilog="writes JSON Lines: id, article, start, end, text, speaker, via, rule",
     )
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="article files (.txt .jsonl .csv .parquet), folders, or - for stdin")
@@ -238,38 +239,56 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
                    help="spaCy pipeline name or folder (default: %(default)s)")
     p.add_argument("--workers", type=_positive_int, default=1,
                    help="spaCy processes (default: %(default)s)")
+    p.add_argument("--explain", action="store_true",
+                   help="print, per claim, the rule that named its speaker and the words it "
+                   "fired on (the JSON Lines then go only to --out)")
     p.set_defaults(run=_run_extract)
 
 
 def _run_extract(args: argparse.Namespace) -> int:
     import json
 
-    from stancekit.extraction import AliasTable, extract_many, load_nlp
+    from stancekit.extraction import AliasTable, explain_many, load_nlp
     from stancekit.extraction.genre import with_kind
     from stancekit.extraction.identity import identify
     from stancekit.reading import read_articles, report_to_stderr
+    from stancekit.records import Article
 
-    bad: list[StancekitError] = []
+    bad: list[StancekitError | Exception] = []
 
     def on_error(error: StancekitError) -> None:
         bad.append(error)
         report_to_stderr(error)
 
+    def on_article_error(article: Article, error: Exception) -> None:
+        bad.append(error)
+        reason = f"{type(error).__name__}: {error}".splitlines()[0]
+        print(f"stancekit: skipped article {article.id}: {reason}", file=sys.stderr)
+
     aliases = AliasTable.from_jsonl(args.aliases) if args.aliases is not None else None
     nlp = load_nlp(args.spacy_model)
-    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
+    to_stdout = args.out is None and not args.explain
+    out = sys.stdout if to_stdout else open(args.out, "w", encoding="utf-8") if args.out else None  # noqa: SIM115
     n_articles = n_claims = 0
     try:
         articles = map(with_kind, read_articles(args.paths, on_error=on_error))
-        extracted = extract_many(articles, aliases=aliases, nlp=nlp, n_process=args.workers)
-        for _, claims in identify(extracted, aliases=aliases):
+        explained = explain_many(articles, aliases=aliases, nlp=nlp, n_process=args.workers,
+                                 on_error=on_article_error)
+        for _, found in identify(explained, aliases=aliases):
             n_articles += 1
-            n_claims += len(claims)
-            for claim in claims:
-                out.write(json.dumps(claim.to_record(), ensure_ascii=False) + "\n")
-            out.flush()
+            n_claims += len(found)
+            for item in found:
+                claim = item.claim
+                if out is not None:
+                    out.write(json.dumps(claim.to_record() | {"rule": claim.rule},
+                                         ensure_ascii=False) + "\n")
+                if args.explain:
+                    print(f"{claim.id}\t{claim.speaker}\t{claim.rule}"
+                          f"\t{' '.join(item.evidence) or '-'}\t{claim.text[:80]}")
+            if out is not None:
+                out.flush()
     finally:
-        if out is not sys.stdout:
+        if out is not None and out is not sys.stdout:
             out.close()
     print(f"extracted {n_claims} claims from {n_articles} articles"
           + (f" into {args.out}" if args.out else "")

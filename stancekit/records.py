@@ -40,7 +40,8 @@ class Claim:
 
     `speaker` is a canonical name, several joined by "; " for a joint claim, `narrator` for
     unattributed background, or `author:<source>` for an opinion piece's own commentary.
-    `via` names whoever relayed the statement ("" if nobody).
+    `via` names whoever relayed the statement ("" if nobody); `rule` names the extraction
+    rule that chose the speaker ("" when not extracted).
     """
 
     id: str
@@ -50,6 +51,7 @@ class Claim:
     text: str
     speaker: str
     via: str = ""
+    rule: str = ""
 
     @property
     def speakers(self) -> list[str]:

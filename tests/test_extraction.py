@@ -268,9 +268,17 @@ def test_cli_extract_writes_jsonl(tmp_path, capsys):
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert records == [{"id": "a-001", "article": "a", "start": 6, "end": 40,
                         "text": "“Prices will fall,” said Ana Cruz.", "speaker": "Ana Cruz",
-                        "via": ""}]
+                        "via": "", "rule": "reported speech/name"}]
     assert main(["extract", str(tmp_path / "missing.txt")]) == 1
     assert "missing.txt" in capsys.readouterr().err
+
+
+def test_cli_extract_explain_prints_rule_and_evidence(tmp_path, capsys):
+    path = tmp_path / "a.txt"
+    path.write_text("Head\n\n“Prices will fall,” said Ana Cruz.\n", encoding="utf-8")
+    assert main(["extract", str(path), "--explain"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.split("\t")[:4] == ["a-001", "Ana Cruz", "reported speech/name", "Ana Cruz said"]
 
 
 # -- evaluation

@@ -36,7 +36,9 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
+from typing import TypeVar
 
+from stancekit.extraction.attribution import Attribution
 from stancekit.extraction.names import (
     COUNTRY_IN_TEXT,
     AliasTable,
@@ -51,6 +53,7 @@ from stancekit.extraction.names import (
 )
 from stancekit.records import AUTHOR_PREFIX, NARRATOR, Article, Claim, split_speakers
 
+Item = TypeVar("Item", Claim, Attribution)  # a claim, or a claim with its rule's evidence
 _COMPASS = frozenset("North South East West".split())
 _NAME_IN_TEXT = re.compile(r"[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'-]*){1,3}")
 _NOT_NAME_WORDS = frozenset(
@@ -309,27 +312,37 @@ class _Groups:
 
 
 def identify(
-    results: Iterable[tuple[Article, list[Claim]]], aliases: AliasTable | None = None
-) -> Iterator[tuple[Article, list[Claim]]]:
-    """`extract_many`'s results with every speaker canonical across the whole stream.
+    results: Iterable[tuple[Article, list[Item]]], aliases: AliasTable | None = None
+) -> Iterator[tuple[Article, list[Item]]]:
+    """`extract_many`'s (or `explain_many`'s) results with every speaker canonical across the
+    whole stream.
 
     Each article's claims are linked within the article as they come, spooled to a temporary
     file, and yielded again, rewritten, once the last article is in (memory stays flat).
     """
     counts: Counter[str] = Counter()
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
-        for article, claims in results:
-            linked = link_in_article(claims, article.text)
-            counts.update(c.speaker for c in linked)
-            counts.update(c.via for c in linked if c.via)
+        for article, items in results:
+            claims = link_in_article((_claim_of(item) for item in items), article.text)
+            counts.update(c.speaker for c in claims)
+            counts.update(c.via for c in claims if c.via)
+            evidence = [list(item.evidence) if isinstance(item, Attribution) else None
+                        for item in items]
             spool.write(json.dumps({"article": asdict(article),
-                                    "claims": [asdict(c) for c in linked]}) + "\n")
+                                    "claims": [asdict(c) for c in claims],
+                                    "evidence": evidence}) + "\n")
         identity = resolve_speakers(counts, aliases)
         spool.seek(0)
         for line in spool:
             record = json.loads(line)
-            claims = [Claim(**c) for c in record["claims"]]
-            yield Article(**record["article"]), [
-                replace(c, speaker=identity.rewrite(c.speaker), via=identity.rewrite(c.via))
-                for c in claims]
+            rewritten: list[Item] = []
+            for fields, words in zip(record["claims"], record["evidence"], strict=True):
+                claim = Claim(**fields)
+                claim = replace(claim, speaker=identity.rewrite(claim.speaker),
+                                via=identity.rewrite(claim.via))
+                rewritten.append(claim if words is None else Attribution(claim, tuple(words)))
+            yield Article(**record["article"]), rewritten
 
+
+def _claim_of(item: Item) -> Claim:
+    return item.claim if isinstance(item, Attribution) else item

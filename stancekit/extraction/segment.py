@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import numpy
+
 from stancekit.errors import StancekitError
 from stancekit.extraction.lexicon import ABBREVIATIONS, CAN_END_SENTENCE, SENTENCE_STARTERS
 from stancekit.labels import furniture_lines
@@ -178,11 +180,29 @@ def plan_article(article: Article) -> Plan:
 
 
 
-def prepared_doc(nlp: Any, plan: Plan, text: str) -> Any:
-    """A tokenised Doc whose sentence boundaries are the plan's (the parser keeps them)."""
-    doc = nlp.make_doc(text)
-    starts = {s.start for s in plan.sentences} | set(plan.line_starts)
-    for token in doc:
-        token.is_sent_start = token.i == 0 or token.idx in starts
-    return doc
+def sections(plan: Plan, length: int, limit: int) -> list[tuple[int, int]]:
+    """Cut `[0, length)` into stretches of at most `limit` characters where possible, each
+    starting at a body line or sentence, so that a long article is parsed piece by piece."""
+    starts = sorted({s.start for s in plan.sentences} | set(plan.line_starts))
+    cuts, last = [0], 0
+    for start in starts:
+        if start - cuts[-1] > limit and last > cuts[-1]:
+            cuts.append(last)
+        last = start
+    if length - cuts[-1] > limit and last > cuts[-1]:
+        cuts.append(last)
+    return list(zip(cuts, [*cuts[1:], length], strict=True))
 
+
+def prepared_doc(nlp: Any, plan: Plan, text: str, start: int = 0, end: int | None = None) -> Any:
+    """A tokenised Doc of `text[start:end]` whose sentence boundaries are the plan's (the
+    parser keeps them)."""
+    from spacy.attrs import SENT_START
+
+    doc = nlp.make_doc(text[start:end])
+    if not len(doc):
+        return doc
+    starts = {s.start - start for s in plan.sentences} | {i - start for i in plan.line_starts}
+    values = numpy.fromiter((1 if t.i == 0 or t.idx in starts else -1 for t in doc),
+                            dtype=numpy.int64, count=len(doc))
+    return doc.from_array([SENT_START], values.astype(numpy.uint64).reshape(-1, 1))

@@ -1,0 +1,372 @@
+"""The attribution rules, one function each; `attribution` holds their order and the memory.
+
+Two kinds of rule, each returning a `Speaker` that carries its rule's name and the words that
+made it fire, or None when it does not apply:
+
+- *sentence rules* `(scene, index, tokens)` find who a sentence (or clause) is reported as
+  saying: an opinion piece's commentary, reported speech, "according to", speech nouns;
+- *reference rules* `(scene, token, index)` resolve one noun of a speaker's phrase to
+  canonical names: "he", "they", "we", "who", a person's name, "the Moon government",
+  "the top envoys", "the minister", "a government official", a body or group.
+
+Quote continuation and the default speaker (narrator or author) look at the whole article
+and are the last two rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from stancekit.extraction.lexicon import (
+    DOCUMENT_NOUNS,
+    FIRST_PERSON,
+    GROUP_PRONOUNS,
+    HUMAN_NOUNS,
+    LEADER_BODIES,
+    LEADING_DETERMINERS,
+    PERSON_PRONOUNS,
+    RELATIONAL_NOUNS,
+    RELATIVE_PRONOUNS,
+    RELAY_LEMMAS,
+    ROLE_GROUPS,
+    SPEECH_NOUNS,
+    STATEMENT_NOUNS,
+)
+from stancekit.extraction.names import (
+    POSSESSIVE,
+    AliasTable,
+    clean_name,
+    name_key,
+    preferred_spelling,
+)
+from stancekit.extraction.people import People, Person
+from stancekit.extraction.segment import Plan
+from stancekit.extraction.syntax import (
+    author_of,
+    content_words,
+    depth,
+    is_definite,
+    is_indefinite,
+    is_speech_verb,
+    noun_phrase,
+    subject_of,
+)
+from stancekit.records import NARRATOR, Article
+
+PRONOUN_WINDOW = 4  # sentences back in which a speaker is the likely "he" / "she" / "they"
+QUOTED_IN_COMMENTARY = 0.25  # share of a commentary sentence quoted before it is a quote
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """Who some words are attributed to, by which rule, on which words."""
+
+    names: tuple[str, ...]
+    rule: str
+    evidence: tuple[str, ...] = ()
+    via: str = ""
+    person: Person | None = None  # the single person speaking, if it is one
+    document: bool = False  # named by "according to a statement": not a relay
+
+
+class Memory(Protocol):
+    """What the discourse remembers (see `attribution.DiscourseMemory`)."""
+
+    last_person: tuple[int, Person] | None
+    last_group: tuple[int, tuple[str, ...]] | None
+    last_body: tuple[int, tuple[str, ...]] | None
+
+
+@dataclass
+class Scene:
+    """One parsed article as the rules see it."""
+
+    article: Article
+    plan: Plan
+    doc: Any
+    people: People
+    spans: list[Any]  # the tokens of each body sentence
+    quoted: set[int]  # indices of tokens inside quotation marks
+    aliases: AliasTable | None
+    author: str  # "author:<source>"
+    opinion: bool  # the article's own commentary is the author's
+    commentary: set[int]  # body lines that are the author's commentary
+    memory: Memory
+    resolve: Callable[[Any, int], Speaker | None]  # a subject noun to its speaker
+
+    def alias(self, name: str) -> str:
+        return (self.aliases.lookup(name) if self.aliases is not None else None) or name
+
+    def canonical(self, person: Person) -> str:
+        key = name_key(person.name)
+        return self.alias(preferred_spelling([s for s in person.spellings
+                                              if name_key(s) == key]))
+
+    def said(self, person: Person, rule: str, *evidence: Any) -> Speaker:
+        return Speaker((self.canonical(person),), rule, _words(evidence), person=person)
+
+
+SentenceRule = Callable[[Scene, int, Any], "Speaker | None"]
+ReferenceRule = Callable[[Scene, Any, int], "Speaker | None"]
+
+
+def _is_noun(token: Any) -> bool:
+    return token.pos_ in ("NOUN", "PROPN")
+
+
+def _phrase_text(token: Any) -> str:
+    words = noun_phrase(token)
+    return token.doc[words[0].i : words[-1].i + 1].text if words else token.text
+
+
+def _words(tokens: Any) -> tuple[str, ...]:
+    return tuple(t if isinstance(t, str) else t.text for t in tokens)
+
+
+# --------------------------------------------------------------------------------------------
+# Sentence rules
+
+
+def opinion_commentary(scene: Scene, index: int, tokens: Any) -> Speaker | None:
+    """In an opinion piece's commentary, a sentence mostly outside quotation marks is the
+    writer's, even when it paraphrases others ("Admiral X and General Y both understand")."""
+    sentence = scene.plan.sentences[index]
+    if sentence.block in scene.commentary and sentence.quoted_share < QUOTED_IN_COMMENTARY:
+        return Speaker((scene.author,), "opinion commentary", ("commentary line",))
+    return None
+
+
+def reported_speech(scene: Scene, index: int, tokens: Any) -> Speaker | None:
+    """The subject of the main speech or stance verb outside quotation marks, in either order
+    ("X said ...", "..., X said"), climbing from participles ("..., X said, adding ...").
+
+    Relays: "X asked ..., Y said" is X's, relayed by Y; "..., as reported by Y" adds Y as
+    `via`, and so does an "according to Y" beside the verb. A spokesperson speaks for the
+    body named just before.
+    """
+    found = []
+    for token in tokens:
+        if token.i in scene.quoted or not is_speech_verb(token):
+            continue
+        subject = subject_of(token)
+        if subject is None or subject.i in scene.quoted:
+            continue
+        speaker = scene.resolve(subject, index)
+        if speaker is not None:
+            found.append((depth(token), token, subject, speaker))
+    if not found:
+        return None
+    found.sort(key=lambda item: (item[0], item[1].i))
+    _, verb, subject, speaker = found[0]
+    rule, via, evidence = "reported speech", "", (_phrase_text(subject), verb.text)
+    for _, other, other_subject, inner in found[1:]:
+        if inner.names == speaker.names or other.head != verb:
+            continue
+        if other.dep_ == "ccomp" and verb.lemma_ in RELAY_LEMMAS:  # "X asked ..., Y said"
+            speaker, via, rule = inner, "; ".join(speaker.names), "relay"
+            evidence = (_phrase_text(other_subject), other.text, *evidence)
+            break
+        if other.dep_ == "advcl" and other.lemma_ in RELAY_LEMMAS and not via:
+            via, rule = "; ".join(inner.names), "relay"  # "..., X noted, as reported by Y"
+    according = according_to(scene, index, tokens)
+    if according and not according.document and according.names != speaker.names:
+        via = via or "; ".join(according.names)
+    last_body = scene.memory.last_body
+    if (speaker.person is not None and _is_spokesperson(speaker.person)
+            and last_body and index - last_body[0] <= PRONOUN_WINDOW):
+        return Speaker(last_body[1], "spokesperson", evidence, "; ".join(speaker.names))
+    return Speaker(speaker.names, f"{rule}/{speaker.rule}", evidence, via, speaker.person)
+
+
+def according_to(scene: Scene, index: int, tokens: Any) -> Speaker | None:
+    """The source of an "according to X" outside quotation marks. A statement or report with
+    an author ("according to a statement by X") is X's; a joint statement without one speaks
+    for the sentence's own subject ("According to the statement, A and B agreed ...")."""
+    for token in tokens:
+        if token.lower_ != "according" or token.i in scene.quoted:
+            continue
+        to = next((c for c in token.children if c.lower_ == "to"), None)
+        source = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
+        if source is None:
+            continue
+        if source.lemma_.lower() in DOCUMENT_NOUNS:
+            author = author_of(source)
+            if author is None:
+                if source.lemma_.lower() not in STATEMENT_NOUNS:
+                    return None
+                return _root_subject(scene, index, tokens)
+            source = author
+        speaker = scene.resolve(source, index)
+        if speaker is not None:
+            return Speaker(speaker.names, f"according to/{speaker.rule}",
+                           ("according to", _phrase_text(source)), person=speaker.person)
+    return None
+
+
+def _root_subject(scene: Scene, index: int, tokens: Any) -> Speaker | None:
+    """The subject of the main verb, quoted or not."""
+    for token in tokens:
+        if token.dep_ == "nsubj" and token.head.dep_ in ("ROOT", "ccomp"):
+            speaker = scene.resolve(token, index)
+            if speaker is not None:
+                return Speaker(speaker.names, f"according to/{speaker.rule}",
+                               ("according to", _phrase_text(token)), person=speaker.person,
+                               document=True)
+    return None
+
+
+def speech_noun(scene: Scene, index: int, tokens: Any) -> Speaker | None:
+    """A subject such as "The comments by X" or "X's remarks"."""
+    for token in tokens:
+        if (token.dep_ == "nsubj" and token.lemma_.lower() in SPEECH_NOUNS
+                and token.i not in scene.quoted):
+            author = author_of(token)
+            speaker = scene.resolve(author, index) if author is not None else None
+            if speaker is not None:
+                return Speaker(speaker.names, f"speech noun/{speaker.rule}",
+                               (_phrase_text(author), token.text), person=speaker.person)
+    return None
+
+
+def _is_spokesperson(person: Person) -> bool:
+    return any(ROLE_GROUPS.get(w) == "spokesperson" for w in person.roles)
+
+
+# --------------------------------------------------------------------------------------------
+# Reference rules: one noun of a speaker's phrase to canonical names
+
+
+def person_pronoun(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """He / she: the latest person speaker nearby, else the latest person subject."""
+    if token.lower_ not in PERSON_PRONOUNS:
+        return None
+    last = scene.memory.last_person
+    if last and index - last[0] <= PRONOUN_WINDOW:
+        person = last[1]
+    else:
+        person = scene.people.recent_subject(token.idx)
+    return scene.said(person, "pronoun", token) if person else None
+
+
+def group_pronoun(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """They: a plural or joint subject earlier in the sentence, else the latest group."""
+    if token.lower_ not in GROUP_PRONOUNS:
+        return None
+    for earlier in reversed(list(token.sent[: token.i - token.sent.start])):
+        if earlier.dep_ == "nsubj" and (earlier.tag_ in ("NNS", "NNPS") or earlier.conjuncts):
+            return scene.resolve(earlier, index)
+    last = scene.memory.last_group
+    if last and index - last[0] <= PRONOUN_WINDOW:
+        return Speaker(last[1], "pronoun", (token.text,))
+    return None
+
+
+def first_person(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """I / we outside quotation marks, in an opinion piece: its writer."""
+    if token.lower_ in FIRST_PERSON and scene.opinion:
+        return Speaker((scene.author,), "first person", (token.text,))
+    return None
+
+
+def relative_pronoun(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """Who / which / that of a relative clause: the noun the clause describes."""
+    if token.lower_ in RELATIVE_PRONOUNS and token.head.dep_ == "relcl":
+        return scene.resolve(token.head.head, index)
+    return None
+
+
+def named_person(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """A person's name, a known family name, or a noun with a person in apposition."""
+    person = scene.people.person_of(token)
+    if person is None:
+        apposed = [c for c in token.children if c.dep_ == "appos"]
+        person = next(filter(None, map(scene.people.person_of, apposed)), None)
+    return scene.said(person, "name", token) if person else None
+
+
+def leader_government(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """"the Moon Jae-in government" / "the Moon administration": "<family name> administration"."""
+    if not _is_noun(token) or token.lemma_.lower() not in LEADER_BODIES:
+        return None
+    before = [t for t in noun_phrase(token) if t.i < token.i and t.dep_ != "det"]
+    name = clean_name(scene.doc[before[0].i : token.i].text) if before else ""
+    leader = scene.people.find(name, token.idx) if name else None
+    if leader is None:
+        return None
+    label = scene.alias(f"{leader.family_name} administration")
+    return Speaker((label,), "leader government", _words(before) + (token.text,))
+
+
+def listed_people(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """"the top envoys", "the two leaders": the people named in the sentence before."""
+    if not (_is_noun(token) and token.tag_ in ("NNS", "NNPS") and is_definite(token)
+            and token.lemma_.lower() in HUMAN_NOUNS) or not index:
+        return None
+    before = scene.people.in_tokens(scene.spans[index - 1])
+    if len(before) < 2:
+        return None
+    return Speaker(tuple(scene.canonical(p) for p in before), "listed people", (token.text,))
+
+
+def role_description(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """"the minister", "the US defence chief": the person named near it whose role words fit
+    best (see `People.by_description`)."""
+    lemma = token.lemma_.lower()
+    if not _is_noun(token) or lemma not in ROLE_GROUPS or token.tag_ in ("NNS", "NNPS"):
+        return None
+    words = content_words(noun_phrase(token)) - {token.lower_}
+    person = scene.people.by_description(words, ROLE_GROUPS[lemma], token.idx)
+    return scene.said(person, "description", *noun_phrase(token)) if person else None
+
+
+def introduced_description(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """"a government official said", "his sister said": the person the next sentence names."""
+    lemma = token.lemma_.lower()
+    if not _is_noun(token) or token.tag_ in ("NNS", "NNPS") or not (
+            lemma in RELATIONAL_NOUNS or (lemma in ROLE_GROUPS and is_indefinite(token))):
+        return None
+    if index + 1 >= len(scene.spans):
+        return None
+    inside = set(scene.people.in_tokens(token.subtree))
+    person = next((p for p in scene.people.in_tokens(scene.spans[index + 1])
+                   if p not in inside), None)
+    return scene.said(person, "introduced description", *noun_phrase(token)) if person else None
+
+
+def collective(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """A body or group by a short label: "U.S. officials", "North Korea", "Analysts".
+    Things do not speak: "the fact sheet confirmed" names nobody."""
+    if not _is_noun(token) or not (
+            token.pos_ == "PROPN" or token.ent_type_ or token.lemma_.lower() in HUMAN_NOUNS):
+        return None
+    ent = next((e for e in scene.doc.ents if e.start <= token.i < e.end), None)
+    if ent is not None and ent.label_ in ("ORG", "GPE", "NORP", "PERSON"):
+        words = list(ent)
+    else:
+        words = [t for t in noun_phrase(token) if t.i <= token.i]
+    while words and (words[0].lower_ in LEADING_DETERMINERS or words[0].is_punct
+                     or words[0].dep_ == "poss"):
+        words = words[1:]
+    if not words:
+        return None
+    label = POSSESSIVE.sub("", scene.doc[words[0].i : words[-1].i + 1].text).strip()
+    if token.pos_ == "PROPN" and (ent is None or ent.label_ == "PERSON"):
+        label = clean_name(label)  # an unrecognised person: "Mayor Ines Roth"
+    if not label:
+        return None
+    return Speaker((scene.alias(label[:1].upper() + label[1:]),), "collective", _words(words))
+
+
+# --------------------------------------------------------------------------------------------
+# Article-level rules
+
+
+def default_speaker(kind: str, in_commentary: bool, author: str) -> tuple[str, str]:
+    """The speaker of a sentence no rule attributes, and the rule's name: the writer of an
+    opinion piece for its commentary lines, else the narrator. `kind` is the article's
+    ("news", "opinion"), given or inferred."""
+    if kind == "opinion" and in_commentary:
+        return author, "opinion commentary"
+    return NARRATOR, "narrator"
