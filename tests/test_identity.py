@@ -181,6 +181,13 @@ def test_surname_acronym_compass_and_country_completed_from_the_text():
     assert complete_name("narrator", TEXT) == "narrator"
 
 
+def test_acronyms_only_as_the_text_introduces_them():
+    text = "Under Secretary Bob Lane met the Fair Trade Board (FTB) in the US. The FTB agreed."
+    assert complete_name("FTB", text) == "Fair Trade Board"
+    assert complete_name("US", text) == "US"  # a state, not "Under Secretary"
+    assert complete_name("NATO", text) == "NATO"  # never spelled out here
+
+
 def test_two_people_with_one_surname_leave_it_alone():
     text = "Moon Jae-in met Moon Chung-in. Moon said the talks went well."
     assert complete_name("Moon", text) == "Moon"

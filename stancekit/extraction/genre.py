@@ -127,9 +127,10 @@ class _Sentence:
     quoted_words: int  # words inside quotation marks
 
 
-def infer_kind(article: Article) -> KindGuess:
-    """Opinion or news, from the text alone (see the module docstring)."""
-    values = kind_features(article)
+def infer_kind(article: Article, plan: Plan | None = None) -> KindGuess:
+    """Opinion or news, from the text alone (see the module docstring); `plan` is the
+    article's segmentation when the caller has it already."""
+    values = kind_features(article, plan)
     contributions = [(name, weight * values[name]) for name, weight in FEATURES]
     score = BIAS + sum(c for _, c in contributions)
     p_opinion = 1.0 / (1.0 + math.exp(-score))
@@ -149,9 +150,9 @@ def with_kind(article: Article) -> Article:
     return replace(article, kind=guess.kind, kind_confidence=guess.confidence)
 
 
-def kind_features(article: Article) -> dict[str, float]:
+def kind_features(article: Article, plan: Plan | None = None) -> dict[str, float]:
     """The value of each feature of `FEATURES` for one article."""
-    plan = plan_article(article)
+    plan = plan if plan is not None else plan_article(article)
     sentences = [_read(article.text, s, plan.quotes) for s in plan.sentences]
     n = max(1, len(sentences))
     attributed = [_is_attributed(s) for s in sentences]

@@ -90,11 +90,13 @@ def complete_name(name: str, text: str) -> str:
     if name == NARRATOR or name.startswith(AUTHOR_PREFIX):
         return name
     bare = clean_name(name)
+    key = body_key(name)
+    if key is not None and key.startswith("state:"):
+        return name
     if bare in _COMPASS:
         return _compass_state(bare, text) or name
     if _ACRONYM.fullmatch(bare):
         return _spelled_out(bare, text) or name
-    key = body_key(name)
     if key is not None and key.startswith("body:?:"):
         return _qualified_body(name, text) or name
     if key is None and len(bare.split()) == 1 and bare[:1].isupper():
@@ -109,18 +111,15 @@ def _compass_state(word: str, text: str) -> str | None:
 
 
 def _spelled_out(acronym: str, text: str) -> str | None:
-    """"KAPAC" -> "Korean American Public Action Committee": a run of capitalised words in
-    the text whose initials spell the acronym."""
-    words = re.findall(r"[A-Z][\w’'-]*|\b(?:of|for|and|on|the)\b", text)
-    n = len(acronym)
-    for start in range(len(words)):
-        initials, end = "", start
-        while end < len(words) and len(initials) < n:
-            if words[end][0].isupper():
-                initials += words[end][0]
-            end += 1
-        if initials == acronym and words[start][0].isupper() and words[end - 1][0].isupper():
-            return " ".join(words[start:end])
+    """"KAPAC" -> "Korean American Public Action Committee", where the text introduces it so:
+    "Korean American Public Action Committee (KAPAC)"."""
+    for match in re.finditer(rf"((?:[A-Z][\w’'-]*\s+(?:(?:of|for|and|on|the)\s+)*){{2,12}})"
+                             rf"\(\s*{re.escape(acronym)}\s*\)", text):
+        words = match.group(1).split()
+        for start in range(len(words)):
+            initials = "".join(w[0] for w in words[start:] if w[0].isupper())
+            if initials == acronym and words[start][0].isupper():
+                return " ".join(words[start:])
     return None
 
 
