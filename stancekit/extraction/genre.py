@@ -68,9 +68,13 @@ FEATURES: tuple[tuple[str, float], ...] = (
 )
 BIAS = 0.5
 
+_LABELS = (r"(?:editorial|op-?ed|opinion|commentary|column|viewpoint|perspective|guest essay"
+           r"|letter to the editor|blog post)")
+# A genre label as a label, not a word of the headline ("Public opinion shifts" is news):
+# "Editorial: ...", "[Column] ...", "... | Opinion", "...: KCNA Commentary", a header line.
 _GENRE_LABEL = re.compile(
-    r"\b(?:editorial|op-?ed|opinion|commentary|column|viewpoint|perspective|guest essay"
-    r"|letter to the editor|blog post)\b", re.IGNORECASE)
+    rf"^\W*{_LABELS}\s*[:|\]\-–—]|[\[(]\s*{_LABELS}\s*[\])]"
+    rf"|[:|\-–—]\s*(?:[\w.]+\s+){{0,3}}{_LABELS}\W*$|^\W*{_LABELS}\W*$", re.IGNORECASE)
 _SIGN_OFF = re.compile(
     r"^(?:[-—–]+\s*)?(?:the (?:writer|author)s? (?:is|are|was)\b|.{0,80}\bviews expressed\b"
     r"|[A-Z][\w.'-]+(?: [A-Z][\w.'-]+){0,3} is (?:a|an|the) (?:senior |visiting |non-?resident )?"
@@ -160,8 +164,8 @@ def kind_features(article: Article, plan: Plan | None = None) -> dict[str, float
     title = article.title.strip()
     header, sign_off = _header_and_tail(article)
     return {
-        "genre label": float(bool(_GENRE_LABEL.search(" ".join([title, *header]))
-                                  or any(_SIGN_OFF.search(line) for line in sign_off))),
+        "genre label": float(any(_GENRE_LABEL.search(line) for line in [title, *header])
+                             or any(_SIGN_OFF.search(line) for line in sign_off)),
         "headline rhetoric": float(bool(_HEADLINE_RHETORIC.search(title))),
         "first person": _saturating(sum(bool(_FIRST_PERSON.search(s.unquoted))
                                         for s in sentences)),
