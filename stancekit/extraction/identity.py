@@ -35,7 +35,8 @@ import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import TypeVar
 
 from stancekit.extraction.attribution import Attribution
@@ -64,6 +65,7 @@ _NOT_NAME_WORDS = frozenset(
 )
 _ENDS_WITH_COUNTRY = re.compile(rf"(?:{COUNTRY_IN_TEXT.pattern})\s*$")
 _STARTS_WITH_COUNTRY = re.compile(rf"^\s+of\s+(?:{COUNTRY_IN_TEXT.pattern})")
+_QUALIFIER_CHARS = 60  # how far before or after a body its country may be named
 _ACRONYM = re.compile(r"[A-Z]{2,}")
 _SLIP_BUCKET_LIMIT = 500  # names sharing one word beyond which slips are not looked for
 
@@ -80,6 +82,8 @@ def link_in_article(claims: Iterable[Claim], text: str) -> list[Claim]:
         for name in (*split_speakers(claim.speaker), *split_speakers(claim.via)):
             if name not in mapping:
                 mapping[name] = complete_name(name, text)
+    if all(mapping[n] == n for n in mapping):
+        return claims
     return [replace(claim, speaker=_mapped(claim.speaker, mapping), via=_mapped(claim.via, mapping))
             for claim in claims]
 
@@ -127,11 +131,10 @@ def _qualified_body(name: str, text: str) -> str | None:
     """An unqualified body with the one country the text gives it, right before or after
     it: "South Korea's Unification Ministry", "the Ministry of Unification of South Korea"."""
     bare = re.sub(r"^the\s+", "", name.strip(), flags=re.IGNORECASE)
-    pattern = re.compile(rf"(\S+(?:\s+\S+){{0,3}}\s+)?{re.escape(bare)}\b(\s+of\s+(?:the\s+)?"
-                         rf"\S+(?:\s+\S+){{0,4}})?", re.IGNORECASE)
     found = set()
-    for match in pattern.finditer(text):
-        before, after = match.group(1) or "", match.group(2) or ""
+    for match in re.finditer(rf"\b{re.escape(bare)}\b", text, re.IGNORECASE):
+        before = text[max(0, match.start() - _QUALIFIER_CHARS) : match.start()]
+        after = text[match.end() : match.end() + _QUALIFIER_CHARS]
         for stretch, anchored in ((before, _ENDS_WITH_COUNTRY), (after, _STARTS_WITH_COUNTRY)):
             hit = anchored.search(stretch)
             if hit:
@@ -327,18 +330,18 @@ def identify(
             counts.update(c.via for c in claims if c.via)
             evidence = [list(item.evidence) if isinstance(item, Attribution) else None
                         for item in items]
-            spool.write(json.dumps({"article": asdict(article),
-                                    "claims": [asdict(c) for c in claims],
+            spool.write(json.dumps({"article": vars(article),
+                                    "claims": [vars(c) for c in claims],
                                     "evidence": evidence}) + "\n")
         identity = resolve_speakers(counts, aliases)
+        rewrite = lru_cache(maxsize=None)(identity.rewrite)  # bounded by the names counted
         spool.seek(0)
         for line in spool:
             record = json.loads(line)
             rewritten: list[Item] = []
             for fields, words in zip(record["claims"], record["evidence"], strict=True):
+                fields.update(speaker=rewrite(fields["speaker"]), via=rewrite(fields["via"]))
                 claim = Claim(**fields)
-                claim = replace(claim, speaker=identity.rewrite(claim.speaker),
-                                via=identity.rewrite(claim.via))
                 rewritten.append(claim if words is None else Attribution(claim, tuple(words)))
             yield Article(**record["article"]), rewritten
 
