@@ -104,3 +104,8 @@ def test_genre_words_count_only_as_labels():
     assert kind_features(label)["genre label"] == 1.0
     assert kind_features(in_header)["genre label"] == 1.0
     assert kind_features(word)["genre label"] == 0.0
+
+
+def test_no_evidence_reads_as_news():
+    guess = infer_kind(article("Harbour", "The harbour opened in 1890."))
+    assert guess.kind == "news" and guess.evidence == ()

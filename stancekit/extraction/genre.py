@@ -8,7 +8,8 @@ commentary or blog is attributed to `author:<source>` rather than to the narrato
 The decision is a linear score over features of the text, read with quotations masked (what
 others are quoted as saying says nothing about the writer), turned into a probability by the
 logistic function: ``P(opinion) = 1 / (1 + exp(-(BIAS + sum(weight * value))))``, "opinion"
-when it is at least 0.5. The features (`FEATURES` holds the weights):
+when it is above 0.5 (an article with no evidence either way is news). The features
+(`FEATURES` holds the weights):
 
 ========================  =====================================================  ========
 feature                   value                                                  sign
@@ -66,7 +67,7 @@ FEATURES: tuple[tuple[str, float], ...] = (
     ("news-time", -4.0),
     ("headline attribution", -1.5),
 )
-BIAS = 0.5
+BIAS = 0.0  # no evidence either way reads as news, as most articles are
 
 _LABELS = (r"(?:editorial|op-?ed|opinion|commentary|column|viewpoint|perspective|guest essay"
            r"|letter to the editor|blog post)")
@@ -138,7 +139,7 @@ def infer_kind(article: Article, plan: Plan | None = None) -> KindGuess:
     contributions = [(name, weight * values[name]) for name, weight in FEATURES]
     score = BIAS + sum(c for _, c in contributions)
     p_opinion = 1.0 / (1.0 + math.exp(-score))
-    kind = OPINION if p_opinion >= 0.5 else NEWS
+    kind = OPINION if p_opinion > 0.5 else NEWS
     evidence = tuple(f"{name} {values[name]:.2f} ({c:+.2f})"
                      for name, c in sorted(contributions, key=lambda nc: -abs(nc[1])) if c)
     confidence = p_opinion if kind == OPINION else 1.0 - p_opinion
