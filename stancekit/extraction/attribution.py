@@ -9,6 +9,7 @@ sentence. Segmentation is in `segment`, the people of an article in `people`, wo
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -24,9 +25,14 @@ from stancekit.extraction.rules import (
     SentenceRule,
     Speaker,
     according_to,
+    article_facts,
+    authored_text,
     collective,
+    country,
     default_speaker,
     first_person,
+    group_leader,
+    group_members,
     group_pronoun,
     introduced_description,
     leader_government,
@@ -38,6 +44,9 @@ from stancekit.extraction.rules import (
     reported_speech,
     role_description,
     speech_noun,
+    text_pronoun,
+    unnamed_group,
+    unresolved_role,
 )
 from stancekit.extraction.segment import Plan, load_nlp, plan_article, prepared_doc, sections
 from stancekit.extraction.syntax import clause_verb, open_apposition
@@ -54,13 +63,20 @@ SENTENCE_RULES: tuple[SentenceRule, ...] = (
 REFERENCE_RULES: tuple[ReferenceRule, ...] = (
     person_pronoun,
     group_pronoun,
+    text_pronoun,
     first_person,
     relative_pronoun,
     named_person,
+    group_leader,
+    authored_text,
     leader_government,
     listed_people,
     role_description,
     introduced_description,
+    group_members,
+    country,
+    unnamed_group,
+    unresolved_role,
     collective,
 )
 # Then, for a sentence still without a speaker: quote continuation, the default speaker.
@@ -84,11 +100,14 @@ class DiscourseMemory:
     last_person: tuple[int, Person] | None = None
     last_group: tuple[int, tuple[str, ...]] | None = None
     last_body: tuple[int, tuple[str, ...]] | None = None
+    last_text: tuple[int, tuple[str, ...]] | None = None  # a letter's or bill's author
 
     def remember(self, index: int, speaker: Speaker | None, author: str) -> None:
         """Note a speaker for later pronouns and spokespeople."""
         if speaker is None:
             return
+        if speaker.rule.endswith("authored text"):
+            self.last_text = (index, speaker.names)
         if speaker.person is not None:
             self.last_person = (index, speaker.person)
         elif speaker.names != (author,):
@@ -132,6 +151,7 @@ class _Attributor:
             quoted=quoted, aliases=aliases, author=AUTHOR_PREFIX + (article.source or article.id),
             opinion=self.kind == "opinion", commentary=set(), memory=self.memory,
             resolve=self.resolve)
+        article_facts(self.scene)
         if self.scene.opinion:
             self.scene.commentary = self._commentary_blocks()
 
@@ -139,6 +159,7 @@ class _Attributor:
 
     def attributions(self) -> list[Attribution]:
         units = [unit for index in range(len(self.scene.spans)) for unit in self._units(index)]
+        self._unit_starts = [unit.start for unit in units]
         final: list[Speaker | None] = []
         for k, unit in enumerate(units):
             final.append(unit.speaker or self._continued(k, units, final))
@@ -213,11 +234,15 @@ class _Attributor:
         sentence = self.plan.sentences[unit.sentence]
         if sentence.quote is None and sentence.quoted_share < 0.5:
             return None
-        quotes = [(qs, qe) for qs, qe in self.plan.quotes if qs < unit.end and unit.start < qe]
-        sharing = [j for j, other in enumerate(units) if other.speaker and any(
-            qs < other.end and other.start < qe for qs, qe in quotes)]
+        sharing = set()
+        for qs, qe in self.plan.quotes_within(unit.start, unit.end):
+            j = max(0, bisect_right(self._unit_starts, qs) - 1)
+            while j < len(units) and units[j].start < qe:
+                if units[j].speaker and units[j].end > qs:
+                    sharing.add(j)
+                j += 1
         if sharing:
-            source = units[min(sharing, key=lambda j: abs(j - k))].speaker
+            source = units[min(sorted(sharing), key=lambda j: abs(j - k))].speaker
         else:
             previous = self.plan.sentences[units[k - 1].sentence] if k else None
             if previous is None or previous.block < sentence.block - 1:
@@ -264,7 +289,7 @@ def _unquoted_texts(text: str, plan: Plan) -> list[str]:
     out = []
     for sentence in plan.sentences:
         chars = list(text[sentence.start : sentence.end])
-        for qs, qe in plan.quotes:
+        for qs, qe in plan.quotes_within(sentence.start, sentence.end):
             for i in range(max(qs, sentence.start), min(qe, sentence.end)):
                 chars[i - sentence.start] = " "
         out.append("".join(chars))
