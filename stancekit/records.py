@@ -15,7 +15,11 @@ DEFAULT_TARGET = "end-of-war declaration"
 
 @dataclass(frozen=True)
 class Article:
-    """One news article or opinion piece. `kind` is "news", "opinion" or "" when unknown."""
+    """One news article or opinion piece. `kind` is "news", "opinion" or "" when unknown.
+
+    `kind_confidence` is the probability of `kind` when it was inferred from the text
+    (`extraction.genre.with_kind`); None when metadata gave the kind or it is unknown.
+    """
 
     id: str
     text: str
@@ -24,6 +28,7 @@ class Article:
     date: str = ""
     url: str = ""
     kind: str = ""
+    kind_confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
