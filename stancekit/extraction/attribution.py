@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stancekit.errors import StancekitError
+from stancekit.extraction.genre import infer_kind
 from stancekit.extraction.lexicon import CLAUSE_CONJUNCTIONS, FIRST_PERSON_TEXT
 from stancekit.extraction.names import AliasTable
 from stancekit.extraction.people import People, Person
@@ -126,13 +127,9 @@ class _Unit:
     speaker: Speaker | None
 
 
-def article_kind(article: Article, plan: Plan, unquoted: list[str]) -> str:
-    """The article's kind: its metadata's, else "opinion" when at least two sentences speak in
-    the first or second person outside quotation marks, else "news"."""
-    if article.kind:
-        return article.kind
-    hits = sum(1 for text in unquoted if FIRST_PERSON_TEXT.search(text))
-    return "opinion" if hits >= 2 else "news"
+def article_kind(article: Article, plan: Plan) -> str:
+    """The article's kind: its metadata's, else the one `genre.infer_kind` reads in the text."""
+    return article.kind or infer_kind(article, plan).kind
 
 
 class _Attributor:
@@ -144,7 +141,7 @@ class _Attributor:
         quoted = {t.i for qs, qe in plan.quotes
                   for t in doc.char_span(qs, qe, alignment_mode="expand") or ()}
         self.unquoted = _unquoted_texts(article.text, plan)
-        self.kind = article_kind(article, plan, self.unquoted)
+        self.kind = article_kind(article, plan)
         self.memory = DiscourseMemory()
         self.scene = Scene(
             article=article, plan=plan, doc=doc, people=People(doc, plan), spans=spans,
