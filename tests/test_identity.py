@@ -107,6 +107,7 @@ def test_examples_of_variants_and_of_different_people():
     assert not same_person("Kim Jong-un", "Kim Jong-il")
     assert not same_person("Lee Jae-myung", "Lee Jae-yung")  # no slips in Korean names
     assert not same_person("John Smith", "Joan Smith")
+    assert not same_person("Donald Trump", "Donald Trump Jr.")
     assert not same_person("Moon", "Moon Jae-in")  # a surname alone is not a full name
     assert is_korean_name("Kim Yo-jong") and not is_korean_name("Brad Sherman")
     assert person_keys("Kim Jong Un") & person_keys("Jong-un Kim")

@@ -146,7 +146,6 @@ _VOWEL_FOLDS: tuple[tuple[str, str], ...] = (
     ("yeo", "yo"), ("you", "yu"), ("eo", "o"), ("eu", "u"), ("ou", "u"), ("oo", "u"),
     ("ae", "e"), ("o", "u"),
 )
-_NAME_SUFFIXES = frozenset("jr sr ii iii iv".split())
 _MIN_SLIP_WORD = 6  # a word this long may carry one typing slip ("Blinkin" for "Blinken")
 
 
@@ -165,13 +164,13 @@ def _fold(word: str) -> str:
 
 def _word_keys(name: str) -> list[str]:
     """The words of a person's name, each lower-cased and joined across hyphens; vowels
-    folded when the name is Korean, initials and suffixes dropped when it is not."""
+    folded when the name is Korean, initials dropped when it is not."""
     cleaned = clean_name(name)
     if is_korean_name(cleaned):  # each syllable group folded apart: "Jae-on" is not "Jaon"
         words = ["".join(map(_fold, name_parts(word))) for word in cleaned.split()]
         return [word for word in words if word]
     words = ["".join(name_parts(word)) for word in cleaned.split()]
-    kept = [w for w in words if len(w) > 1 and w not in _NAME_SUFFIXES]
+    kept = [w for w in words if len(w) > 1]  # initials go; "Jr." stays: it is another person
     return kept or [w for w in words if w]
 
 
