@@ -137,6 +137,17 @@ def test_most_frequent_full_form_is_canonical():
     assert identity.canonical("Kim Jong-Un") == "Kim Jong-un"  # unseen, found by its key
 
 
+def test_merges_round_trip_through_an_alias_table(tmp_path):
+    identity = resolve_speakers(["Kim Jong Un", "Kim Jong-un", "Kim Jong-un", "Seoul"])
+    records = identity.alias_records()
+    assert records == [{"name": "Kim Jong-un", "aliases": ["Kim Jong Un"]},
+                       {"name": "South Korea", "aliases": ["Seoul"]}]
+    table = tmp_path / "speakers.jsonl"
+    table.write_text("".join(json.dumps(r) + "\n" for r in records))
+    again = resolve_speakers(["Kim Jong Un", "Seoul"], AliasTable.from_jsonl(table))
+    assert again.rewrite("Kim Jong Un; Seoul") == "Kim Jong-un; South Korea"
+
+
 def test_hyphenated_spelling_wins_a_tie_and_titles_go():
     identity = resolve_speakers({"President Lee Jae Myung": 2, "Lee Jae-myung": 2})
     assert identity.canonical("President Lee Jae Myung") == "Lee Jae-myung"

@@ -23,6 +23,7 @@ API (for `extract`, `score` and the positions report)::
     identity = resolve_speakers(counts, aliases)           # once, after the corpus
     identity.rewrite("Kim Jong Un; Seoul")                 # -> "Kim Jong-un; South Korea"
     identity.canonical("Jong-un Kim"), identity.aliases("Kim Jong-un")
+    identity.alias_records()                                # merges, as --aliases records
 
 `identify(results, aliases)` does all of it over `extract_many`'s stream, spooling claims to
 a temporary file until the corpus is seen.
@@ -193,6 +194,13 @@ class SpeakerIdentity:
         """The other spellings merged into `canonical`, most frequent first."""
         merged = [s for s, c in self.names.items() if c == canonical and s != canonical]
         return sorted(merged, key=lambda s: (-self.counts.get(s, 0), s))
+
+    def alias_records(self) -> list[dict[str, object]]:
+        """The merges as alias-table records (the format of labels/speakers.jsonl), one per
+        speaker with other spellings: a user edits them and passes them back with --aliases."""
+        canonicals = sorted(set(self.names.values()))
+        return [{"name": name, "aliases": merged} for name in canonicals
+                if (merged := self.aliases(name))]
 
     def rewrite(self, speaker: str) -> str:
         """A claim's speaker (or via) field with each name canonical; `narrator` and
