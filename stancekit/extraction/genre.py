@@ -46,7 +46,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 
-from stancekit.extraction.segment import Plan, Sentence, plan_article
+from stancekit.extraction.segment import Plan, plan_article
 from stancekit.records import Article
 
 OPINION, NEWS = "opinion", "news"
@@ -158,7 +158,7 @@ def with_kind(article: Article) -> Article:
 def kind_features(article: Article, plan: Plan | None = None) -> dict[str, float]:
     """The value of each feature of `FEATURES` for one article."""
     plan = plan if plan is not None else plan_article(article)
-    sentences = [_read(article.text, s, plan.quotes) for s in plan.sentences]
+    sentences = _read(article.text, plan)
     n = max(1, len(sentences))
     attributed = [_is_attributed(s) for s in sentences]
     unattributed = [s for s, a in zip(sentences, attributed, strict=True) if not a]
@@ -190,15 +190,24 @@ def _saturating(count: int) -> float:
     return min(1.0, count / _ENOUGH)
 
 
-def _read(text: str, sentence: Sentence, quotes: tuple[tuple[int, int], ...]) -> _Sentence:
-    """A body sentence with its quotations blanked out."""
-    chars = list(text[sentence.start : sentence.end])
-    for qs, qe in quotes:
-        for i in range(max(qs, sentence.start), min(qe, sentence.end)):
-            chars[i - sentence.start] = " "
-    unquoted = "".join(chars)
-    written = text[sentence.start : sentence.end]
-    return _Sentence(written, unquoted, len(written.split()) - len(unquoted.split()))
+def _read(text: str, plan: Plan) -> list[_Sentence]:
+    """The body sentences with their quotations blanked out (one pass: both are in order)."""
+    sentences, quotes, first = [], plan.quotes, 0
+    for sentence in plan.sentences:
+        while first < len(quotes) and quotes[first][1] <= sentence.start:
+            first += 1
+        written = text[sentence.start : sentence.end]
+        chars = list(written)
+        k = first
+        while k < len(quotes) and quotes[k][0] < sentence.end:
+            qs, qe = quotes[k]
+            for i in range(max(qs, sentence.start), min(qe, sentence.end)):
+                chars[i - sentence.start] = " "
+            k += 1
+        unquoted = "".join(chars)
+        sentences.append(_Sentence(written, unquoted,
+                                   len(written.split()) - len(unquoted.split())))
+    return sentences
 
 
 def _opens_with_dateline(text: str, plan: Plan) -> bool:
