@@ -200,6 +200,11 @@ def test_acronyms_only_as_the_text_introduces_them():
     assert complete_name("NATO", text) == "NATO"  # never spelled out here
 
 
+def test_sentence_openers_are_not_part_of_a_name():
+    text = "Donald Trump spoke first. Yesterday Trump said more. Later Trump left."
+    assert complete_name("Trump", text) == "Donald Trump"
+
+
 def test_two_people_with_one_surname_leave_it_alone():
     text = "Moon Jae-in met Moon Chung-in. Moon said the talks went well."
     assert complete_name("Moon", text) == "Moon"

@@ -60,12 +60,16 @@ _COMPASS = frozenset("North South East West".split())
 _NAME_IN_TEXT = re.compile(r"[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'-]*){1,3}")
 _NOT_NAME_WORDS = frozenset(
     """the a an but and or so yet if as at in on of for to by with from after before when while
-    since although though meanwhile however president former monday tuesday wednesday thursday
+    since although though meanwhile however also still then now yesterday today tomorrow
+    earlier later instead indeed here there where why how what during under over president
+    former monday tuesday wednesday thursday
     friday saturday sunday january february march april may june july august september october
     november december""".split()
 )
 _ENDS_WITH_COUNTRY = re.compile(rf"(?:{COUNTRY_IN_TEXT.pattern})\s*$")
 _STARTS_WITH_COUNTRY = re.compile(rf"^\s+of\s+(?:{COUNTRY_IN_TEXT.pattern})")
+_SPELLED_OUT_CHARS = 150  # how far before "(ACRONYM)" its words may start
+_ACRONYM_FILLERS = frozenset("of for and on the".split())
 _QUALIFIER_CHARS = 60  # how far before or after a body its country may be named
 _ACRONYM = re.compile(r"[A-Z]{2,}")
 _SLIP_BUCKET_LIMIT = 500  # names sharing one word beyond which slips are not looked for
@@ -118,11 +122,13 @@ def _compass_state(word: str, text: str) -> str | None:
 def _spelled_out(acronym: str, text: str) -> str | None:
     """"KAPAC" -> "Korean American Public Action Committee", where the text introduces it so:
     "Korean American Public Action Committee (KAPAC)"."""
-    for match in re.finditer(rf"((?:[A-Z][\w’'-]*\s+(?:(?:of|for|and|on|the)\s+)*){{2,12}})"
-                             rf"\(\s*{re.escape(acronym)}\s*\)", text):
-        words = match.group(1).split()
-        for start in range(len(words)):
+    for match in re.finditer(rf"\(\s*{re.escape(acronym)}\s*\)", text):
+        before = text[max(0, match.start() - _SPELLED_OUT_CHARS) : match.start()]
+        words = re.findall(r"[\w’'-]+", before)
+        for start in range(len(words) - 1, -1, -1):
             initials = "".join(w[0] for w in words[start:] if w[0].isupper())
+            if not (words[start][0].isupper() or words[start] in _ACRONYM_FILLERS):
+                break
             if initials == acronym and words[start][0].isupper():
                 return " ".join(words[start:])
     return None
@@ -146,17 +152,9 @@ def _qualified_body(name: str, text: str) -> str | None:
 def _full_name(surname: str, text: str) -> str | None:
     """The one person's full name in the text with this family name (first or last word)."""
     people: list[list[str]] = []
-    for match in _NAME_IN_TEXT.finditer(text):
-        words = match.group().split()
-        while words and words[0].lower().strip(".") in _NOT_NAME_WORDS:
-            words = words[1:]
-        while words and words[-1].lower().strip(".’'") in _NOT_NAME_WORDS:
-            words = words[:-1]
-        full = clean_name(" ".join(words))
+    for full in _full_names_in(text):
         parts = full.split()
-        if len(parts) < 2 or surname not in (parts[0], parts[-1]) or body_key(full) is not None:
-            continue
-        if countries_in(full):
+        if surname not in (parts[0], parts[-1]):
             continue
         group = next((g for g in people if same_person(g[0], full)), None)
         if group is None:
@@ -166,6 +164,23 @@ def _full_name(surname: str, text: str) -> str | None:
     if len(people) != 1:
         return None
     return Counter(people[0]).most_common(1)[0][0]
+
+
+@lru_cache(maxsize=8)  # one article's speakers ask in turn
+def _full_names_in(text: str) -> tuple[str, ...]:
+    """The runs of capitalised words in a text that may be a person's full name: two words
+    or more once function words and titles are cut, not a body, not naming a country."""
+    names = []
+    for match in _NAME_IN_TEXT.finditer(text):
+        words = match.group().split()
+        while words and words[0].lower().strip(".") in _NOT_NAME_WORDS:
+            words = words[1:]
+        while words and words[-1].lower().strip(".’'") in _NOT_NAME_WORDS:
+            words = words[:-1]
+        full = clean_name(" ".join(words))
+        if len(full.split()) >= 2 and body_key(full) is None and not countries_in(full):
+            names.append(full)
+    return tuple(names)
 
 
 def _mapped(speaker: str, mapping: Mapping[str, str]) -> str:
