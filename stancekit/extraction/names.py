@@ -257,7 +257,7 @@ COUNTRIES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "Mongolia": ("Mongolian", ("Mongolian",), ("Ulaanbaatar",)),
     "Singapore": ("Singaporean", ("Singaporean",), ()),
 }
-# A name ending in one of these words names a body or group, never a person.
+# A name whose head noun is one of these names a body or group, never a person.
 BODY_NOUNS = frozenset(
     """
     government administration regime state authorities side ministry office department
@@ -275,17 +275,14 @@ _BODY_FILLERS = frozenset("the of and for on affairs".split())
 _WORD_FORMS = {"defence": "defense"}
 
 
-def _country_pattern() -> re.Pattern[str]:
-    forms = {form: country for country, (_, others, seats) in COUNTRIES.items()
-             for form in (country, *others, *seats)}
-    alternatives = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
-    return re.compile(rf"(?<![\w.])(?:the\s+)?({alternatives})(?:['’]s)?(?![\w])")
-
-
 _COUNTRY_FORMS = {form: country for country, (_, others, seats) in COUNTRIES.items()
                   for form in (country, *others, *seats)}
 _SEATS = frozenset(seat for _, _, seats in COUNTRIES.values() for seat in seats)
-COUNTRY_IN_TEXT = _country_pattern()
+# Any form of any country, longest first, with an optional "the" and possessive.
+COUNTRY_IN_TEXT = re.compile(
+    r"(?<![\w.])(?:the\s+)?("
+    + "|".join(re.escape(form) for form in sorted(_COUNTRY_FORMS, key=len, reverse=True))
+    + r")(?:['’]s)?(?![\w])")
 
 
 def countries_in(name: str) -> list[str]:
