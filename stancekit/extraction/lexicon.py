@@ -136,3 +136,11 @@ AUTHORSHIP_LEMMAS = frozenset(
 )
 # Role words of a text's author: "the lead sponsor is X".
 AUTHOR_ROLES = frozenset("sponsor cosponsor co-sponsor author signatory drafter".split())
+# Verbs that report what someone said, as opposed to what they want, think or understand: in
+# an opinion piece, "X insists that ..." is X's claim, "X wants ..." is the writer's account.
+REPORT_LEMMAS = frozenset(
+    """say tell urge insist warn announce state declare claim argue propose ask demand stress
+    note add write tweet decry reject oppose criticize criticise condemn denounce call
+    reiterate emphasize emphasise vow pledge promise suggest predict accuse deny counter
+    retort reply respond maintain contend allege describe be spout""".split()
+)

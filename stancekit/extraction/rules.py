@@ -27,6 +27,7 @@ from stancekit.extraction.lexicon import (
     COUNTRIES,
     DOCUMENT_NOUNS,
     FIRST_PERSON,
+    FIRST_PERSON_TEXT,
     GROUP_OF_NOUNS,
     GROUP_PRONOUNS,
     HUMAN_NOUNS,
@@ -36,6 +37,7 @@ from stancekit.extraction.lexicon import (
     RELATIONAL_NOUNS,
     RELATIVE_PRONOUNS,
     RELAY_LEMMAS,
+    REPORT_LEMMAS,
     ROLE_GROUPS,
     SPEECH_NOUNS,
     STATEMENT_NOUNS,
@@ -95,6 +97,7 @@ class Scene:
     doc: Any
     people: People
     spans: list[Any]  # the tokens of each body sentence
+    unquoted: list[str]  # the text of each body sentence, quotations blanked out
     quoted: set[int]  # indices of tokens inside quotation marks
     aliases: AliasTable | None
     author: str  # "author:<source>"
@@ -146,11 +149,41 @@ def _words(tokens: Any) -> tuple[str, ...]:
 
 def opinion_commentary(scene: Scene, index: int, tokens: Any) -> Speaker | None:
     """In an opinion piece's commentary, a sentence mostly outside quotation marks is the
-    writer's, even when it paraphrases others ("Admiral X and General Y both understand")."""
+    writer's, even when it paraphrases others ("Admiral X and General Y both understand");
+    but not a plain report of what someone said (see `plain_report`)."""
     sentence = scene.plan.sentences[index]
-    if sentence.block in scene.commentary and sentence.quoted_share < QUOTED_IN_COMMENTARY:
-        return Speaker((scene.author,), "opinion commentary", ("commentary line",))
-    return None
+    if sentence.block not in scene.commentary or sentence.quoted_share >= QUOTED_IN_COMMENTARY:
+        return None
+    if plain_report(scene, index, tokens):
+        return None
+    return Speaker((scene.author,), "opinion commentary", ("commentary line",))
+
+
+def plain_report(scene: Scene, index: int, tokens: Any) -> bool:
+    """The sentence's main verb is a verb of saying (`lexicon.REPORT_LEMMAS`: "said",
+    "insists", "decry", not "wants" or "understand") with a third-person subject, and the
+    writer leaves no mark on it (first or second person, a question, an imperative)."""
+    if writer_marks(scene, index):
+        return False
+    for token in tokens:
+        if (token.dep_ == "ROOT" or (token.dep_ == "conj" and token.head.dep_ == "ROOT")) and (
+                token.lemma_.lower() in REPORT_LEMMAS and token.i not in scene.quoted
+                and is_speech_verb(token)):
+            subject = subject_of(token)
+            if subject is not None and subject.lower_ not in FIRST_PERSON | {"you"}:
+                return True
+    return False
+
+
+def writer_marks(scene: Scene, index: int) -> bool:
+    """A sentence bears its writer's marks: first or second person or a question outside
+    quotation marks, or an imperative."""
+    unquoted = scene.unquoted[index]
+    if FIRST_PERSON_TEXT.search(unquoted) or "?" in unquoted:
+        return True
+    first = next((t for t in scene.spans[index] if not t.is_punct), None)
+    return (first is not None and first.dep_ == "ROOT" and first.tag_ == "VB"
+            and not any(c.dep_ == "nsubj" for c in first.children))
 
 
 def reported_speech(scene: Scene, index: int, tokens: Any) -> Speaker | None:
