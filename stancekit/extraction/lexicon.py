@@ -16,7 +16,8 @@ NAME_TITLES = frozenset(
     ambassador chairman chairwoman chair director chief senator sen rep representative
     governor gov mayor judge justice spokesperson spokesman spokeswoman former acting retired
     deputy foreign defence defense unification national security state army navy air force
-    king queen prince princess premier chancellor envoy adviser advisor the
+    king queen prince princess premier chancellor envoy adviser advisor councillor councilor
+    councilman councilwoman the
     """.split()
 )
 
@@ -73,14 +74,15 @@ HUMAN_NOUNS = frozenset(
     negotiator citizen resident voter activist journalist reporter newspaper department
     parliament congress senate court union organisation organization company regime camp team
     delegation bloc alliance coalition opposition public community authority cabinet
-    presidency leadership
+    presidency leadership supporter opponent proponent backer skeptic sceptic detractor
+    advocate
     """.split()
 ) | frozenset(ROLE_GROUPS) | RELATIONAL_NOUNS
 LEADER_BODIES = frozenset("administration government".split())
 PERSON_TITLES = frozenset(
     """mr mrs ms dr prof president general gen admiral adm ambassador minister secretary
     senator sen rep governor gov spokesperson spokesman spokeswoman chairman director
-    envoy mayor judge chancellor premier commissioner""".split()
+    envoy mayor judge chancellor premier commissioner councillor councilor""".split()
 )
 ROLE_WORD_FORMS = {
     "us": "us", "u.s.": "us", "u.s": "us", "american": "us", "america": "us",

@@ -408,12 +408,18 @@ def introduced_description(scene: Scene, token: Any, index: int) -> Speaker | No
 
 
 def group_members(scene: Scene, token: Any, index: int) -> Speaker | None:
-    """"a group of lawmakers", "a number of experts": the members are the speakers."""
+    """"a group of lawmakers", "a number of fishermen": the members are the speakers."""
     if token.lemma_.lower() not in GROUP_OF_NOUNS:
         return None
     of = next((c for c in token.children if c.dep_ == "prep" and c.lower_ == "of"), None)
     members = next((c for c in of.children if c.dep_ == "pobj"), None) if of else None
-    return scene.resolve(members, index) if members is not None else None
+    if members is None or members.tag_ != "NNS":
+        return None
+    speaker = scene.resolve(members, index)
+    if speaker is not None:
+        return speaker
+    label, words = _group_label(members)
+    return Speaker((scene.alias(label),), "unnamed group", words)
 
 
 def country(scene: Scene, token: Any, index: int) -> Speaker | None:
@@ -431,17 +437,22 @@ def country(scene: Scene, token: Any, index: int) -> Speaker | None:
 
 def unnamed_group(scene: Scene, token: Any, index: int) -> Speaker | None:
     """A plural group no name resolves: its head noun with its nationality only, "critics",
-    "South Korean officials", "U.S. experts" (other modifiers are dropped)."""
-    if not (token.pos_ == "NOUN" and token.tag_ == "NNS"
-            and _is_human(token)) or token.ent_type_ in ("ORG", "GPE"):
+    "supporters", "South Korean officials", "U.S. experts" (other modifiers are dropped)."""
+    if not (token.pos_ == "NOUN" and token.tag_ == "NNS" and _is_human(token)
+            ) or token.ent_type_ in ("ORG", "GPE"):
         return None
+    label, words = _group_label(token)
+    return Speaker((scene.alias(label),), "unnamed group", words)
+
+
+def _group_label(token: Any) -> tuple[str, tuple[str, ...]]:
+    """"Some veteran Japanese port officials" -> "Japanese officials", and its words."""
     words = [t for child in token.lefts if child.ent_type_ in ("NORP", "GPE")
              and child.dep_ in ("amod", "compound", "nmod") for t in child.subtree]
     nationality = _text(words)
     label = f"{COUNTRY_ADJECTIVES.get(_country_key(nationality), nationality)} {token.text}"
     label = label.strip()
-    return Speaker((scene.alias(label[:1].upper() + label[1:]),), "unnamed group",
-                   (*_words(words), token.text))
+    return label[:1].upper() + label[1:], (*_words(words), token.text)
 
 
 def unresolved_role(scene: Scene, token: Any, index: int) -> Speaker | None:
@@ -480,6 +491,10 @@ def collective(scene: Scene, token: Any, index: int) -> Speaker | None:
     if not label:
         return None
     label = _qualified_body(scene.acronyms.get(label, label))
+    owner = next((c for c in token.children if c.dep_ == "poss"), None)
+    if owner is not None and label in token.doc[token.i + 1 - len(words) : token.i + 1].text:
+        country_of = COUNTRY_ADJECTIVES.get(_country_key(_text(noun_phrase(owner))))
+        label = f"{country_of} {label}" if country_of else label  # "Japan's Transport Ministry"
     return Speaker((scene.alias(label[:1].upper() + label[1:]),), "collective", _words(words))
 
 
