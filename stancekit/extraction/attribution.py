@@ -17,7 +17,7 @@ from typing import Any
 
 from stancekit.errors import StancekitError
 from stancekit.extraction.genre import infer_kind
-from stancekit.extraction.lexicon import CLAUSE_CONJUNCTIONS, FIRST_PERSON_TEXT
+from stancekit.extraction.lexicon import CLAUSE_CONJUNCTIONS
 from stancekit.extraction.names import AliasTable
 from stancekit.extraction.people import People, Person
 from stancekit.extraction.rules import (
@@ -48,6 +48,7 @@ from stancekit.extraction.rules import (
     text_pronoun,
     unnamed_group,
     unresolved_role,
+    writer_marks,
 )
 from stancekit.extraction.segment import Plan, load_nlp, plan_article, prepared_doc, sections
 from stancekit.extraction.syntax import clause_verb, open_apposition
@@ -145,6 +146,7 @@ class _Attributor:
         self.memory = DiscourseMemory()
         self.scene = Scene(
             article=article, plan=plan, doc=doc, people=People(doc, plan), spans=spans,
+            unquoted=self.unquoted,
             quoted=quoted, aliases=aliases, author=AUTHOR_PREFIX + (article.source or article.id),
             opinion=self.kind == "opinion", commentary=set(), memory=self.memory,
             resolve=self.resolve)
@@ -265,20 +267,12 @@ class _Attributor:
         commentary, in_excerpt = set(), self.plan.opens_excerpt
         for block, indices in sorted(by_block.items()):
             marked = self.plan.block_ends_colon[block] or any(
-                self._writer_marks(i) for i in indices)
+                writer_marks(self.scene, i) for i in indices)
             if marked or not in_excerpt:
                 commentary.add(block)
             if marked:
                 in_excerpt = self.plan.block_ends_colon[block]
         return commentary
-
-    def _writer_marks(self, index: int) -> bool:
-        unquoted = self.unquoted[index]
-        if FIRST_PERSON_TEXT.search(unquoted) or "?" in unquoted:
-            return True
-        first = next((t for t in self.scene.spans[index] if not t.is_punct), None)
-        return (first is not None and first.dep_ == "ROOT" and first.tag_ == "VB"
-                and not any(c.dep_ == "nsubj" for c in first.children))
 
 
 def _unquoted_texts(text: str, plan: Plan) -> list[str]:

@@ -16,7 +16,8 @@ NAME_TITLES = frozenset(
     ambassador chairman chairwoman chair director chief senator sen rep representative
     governor gov mayor judge justice spokesperson spokesman spokeswoman former acting retired
     deputy foreign defence defense unification national security state army navy air force
-    king queen prince princess premier chancellor envoy adviser advisor the
+    king queen prince princess premier chancellor envoy adviser advisor councillor councilor
+    councilman councilwoman the
     """.split()
 )
 
@@ -73,14 +74,15 @@ HUMAN_NOUNS = frozenset(
     negotiator citizen resident voter activist journalist reporter newspaper department
     parliament congress senate court union organisation organization company regime camp team
     delegation bloc alliance coalition opposition public community authority cabinet
-    presidency leadership
+    presidency leadership supporter opponent proponent backer skeptic sceptic detractor
+    advocate
     """.split()
 ) | frozenset(ROLE_GROUPS) | RELATIONAL_NOUNS
 LEADER_BODIES = frozenset("administration government".split())
 PERSON_TITLES = frozenset(
     """mr mrs ms dr prof president general gen admiral adm ambassador minister secretary
     senator sen rep governor gov spokesperson spokesman spokeswoman chairman director
-    envoy mayor judge chancellor premier commissioner""".split()
+    envoy mayor judge chancellor premier commissioner councillor councilor""".split()
 )
 ROLE_WORD_FORMS = {
     "us": "us", "u.s.": "us", "u.s": "us", "american": "us", "america": "us",
@@ -136,3 +138,11 @@ AUTHORSHIP_LEMMAS = frozenset(
 )
 # Role words of a text's author: "the lead sponsor is X".
 AUTHOR_ROLES = frozenset("sponsor cosponsor co-sponsor author signatory drafter".split())
+# Verbs that report what someone said, as opposed to what they want, think or understand: in
+# an opinion piece, "X insists that ..." is X's claim, "X wants ..." is the writer's account.
+REPORT_LEMMAS = frozenset(
+    """say tell urge insist warn announce state declare claim argue propose ask demand stress
+    note add write tweet decry reject oppose criticize criticise condemn denounce call
+    reiterate emphasize emphasise vow pledge promise suggest predict accuse deny counter
+    retort reply respond maintain contend allege describe be spout""".split()
+)

@@ -27,6 +27,7 @@ from stancekit.extraction.lexicon import (
     COUNTRIES,
     DOCUMENT_NOUNS,
     FIRST_PERSON,
+    FIRST_PERSON_TEXT,
     GROUP_OF_NOUNS,
     GROUP_PRONOUNS,
     HUMAN_NOUNS,
@@ -36,6 +37,7 @@ from stancekit.extraction.lexicon import (
     RELATIONAL_NOUNS,
     RELATIVE_PRONOUNS,
     RELAY_LEMMAS,
+    REPORT_LEMMAS,
     ROLE_GROUPS,
     SPEECH_NOUNS,
     STATEMENT_NOUNS,
@@ -95,6 +97,7 @@ class Scene:
     doc: Any
     people: People
     spans: list[Any]  # the tokens of each body sentence
+    unquoted: list[str]  # the text of each body sentence, quotations blanked out
     quoted: set[int]  # indices of tokens inside quotation marks
     aliases: AliasTable | None
     author: str  # "author:<source>"
@@ -146,11 +149,41 @@ def _words(tokens: Any) -> tuple[str, ...]:
 
 def opinion_commentary(scene: Scene, index: int, tokens: Any) -> Speaker | None:
     """In an opinion piece's commentary, a sentence mostly outside quotation marks is the
-    writer's, even when it paraphrases others ("Admiral X and General Y both understand")."""
+    writer's, even when it paraphrases others ("Admiral X and General Y both understand");
+    but not a plain report of what someone said (see `plain_report`)."""
     sentence = scene.plan.sentences[index]
-    if sentence.block in scene.commentary and sentence.quoted_share < QUOTED_IN_COMMENTARY:
-        return Speaker((scene.author,), "opinion commentary", ("commentary line",))
-    return None
+    if sentence.block not in scene.commentary or sentence.quoted_share >= QUOTED_IN_COMMENTARY:
+        return None
+    if plain_report(scene, index, tokens):
+        return None
+    return Speaker((scene.author,), "opinion commentary", ("commentary line",))
+
+
+def plain_report(scene: Scene, index: int, tokens: Any) -> bool:
+    """The sentence's main verb is a verb of saying (`lexicon.REPORT_LEMMAS`: "said",
+    "insists", "decry", not "wants" or "understand") with a third-person subject, and the
+    writer leaves no mark on it (first or second person, a question, an imperative)."""
+    if writer_marks(scene, index):
+        return False
+    for token in tokens:
+        if (token.dep_ == "ROOT" or (token.dep_ == "conj" and token.head.dep_ == "ROOT")) and (
+                token.lemma_.lower() in REPORT_LEMMAS and token.i not in scene.quoted
+                and is_speech_verb(token)):
+            subject = subject_of(token)
+            if subject is not None and subject.lower_ not in FIRST_PERSON | {"you"}:
+                return True
+    return False
+
+
+def writer_marks(scene: Scene, index: int) -> bool:
+    """A sentence bears its writer's marks: first or second person or a question outside
+    quotation marks, or an imperative."""
+    unquoted = scene.unquoted[index]
+    if FIRST_PERSON_TEXT.search(unquoted) or "?" in unquoted:
+        return True
+    first = next((t for t in scene.spans[index] if not t.is_punct), None)
+    return (first is not None and first.dep_ == "ROOT" and first.tag_ == "VB"
+            and not any(c.dep_ == "nsubj" for c in first.children))
 
 
 def reported_speech(scene: Scene, index: int, tokens: Any) -> Speaker | None:
@@ -375,12 +408,18 @@ def introduced_description(scene: Scene, token: Any, index: int) -> Speaker | No
 
 
 def group_members(scene: Scene, token: Any, index: int) -> Speaker | None:
-    """"a group of lawmakers", "a number of experts": the members are the speakers."""
+    """"a group of lawmakers", "a number of fishermen": the members are the speakers."""
     if token.lemma_.lower() not in GROUP_OF_NOUNS:
         return None
     of = next((c for c in token.children if c.dep_ == "prep" and c.lower_ == "of"), None)
     members = next((c for c in of.children if c.dep_ == "pobj"), None) if of else None
-    return scene.resolve(members, index) if members is not None else None
+    if members is None or members.tag_ != "NNS":
+        return None
+    speaker = scene.resolve(members, index)
+    if speaker is not None:
+        return speaker
+    label, words = _group_label(members)
+    return Speaker((scene.alias(label),), "unnamed group", words)
 
 
 def country(scene: Scene, token: Any, index: int) -> Speaker | None:
@@ -398,17 +437,22 @@ def country(scene: Scene, token: Any, index: int) -> Speaker | None:
 
 def unnamed_group(scene: Scene, token: Any, index: int) -> Speaker | None:
     """A plural group no name resolves: its head noun with its nationality only, "critics",
-    "South Korean officials", "U.S. experts" (other modifiers are dropped)."""
-    if not (token.pos_ == "NOUN" and token.tag_ == "NNS"
-            and _is_human(token)) or token.ent_type_ in ("ORG", "GPE"):
+    "supporters", "South Korean officials", "U.S. experts" (other modifiers are dropped)."""
+    if not (token.pos_ == "NOUN" and token.tag_ == "NNS" and _is_human(token)
+            ) or token.ent_type_ in ("ORG", "GPE"):
         return None
+    label, words = _group_label(token)
+    return Speaker((scene.alias(label),), "unnamed group", words)
+
+
+def _group_label(token: Any) -> tuple[str, tuple[str, ...]]:
+    """"Some veteran Japanese port officials" -> "Japanese officials", and its words."""
     words = [t for child in token.lefts if child.ent_type_ in ("NORP", "GPE")
              and child.dep_ in ("amod", "compound", "nmod") for t in child.subtree]
     nationality = _text(words)
     label = f"{COUNTRY_ADJECTIVES.get(_country_key(nationality), nationality)} {token.text}"
     label = label.strip()
-    return Speaker((scene.alias(label[:1].upper() + label[1:]),), "unnamed group",
-                   (*_words(words), token.text))
+    return label[:1].upper() + label[1:], (*_words(words), token.text)
 
 
 def unresolved_role(scene: Scene, token: Any, index: int) -> Speaker | None:
@@ -447,6 +491,10 @@ def collective(scene: Scene, token: Any, index: int) -> Speaker | None:
     if not label:
         return None
     label = _qualified_body(scene.acronyms.get(label, label))
+    owner = next((c for c in token.children if c.dep_ == "poss"), None)
+    if owner is not None and label in token.doc[token.i + 1 - len(words) : token.i + 1].text:
+        country_of = COUNTRY_ADJECTIVES.get(_country_key(_text(noun_phrase(owner))))
+        label = f"{country_of} {label}" if country_of else label  # "Japan's Transport Ministry"
     return Speaker((scene.alias(label[:1].upper() + label[1:]),), "collective", _words(words))
 
 
