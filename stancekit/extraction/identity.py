@@ -25,8 +25,9 @@ API (for `extract`, `score` and the positions report)::
     identity.canonical("Jong-un Kim"), identity.aliases("Kim Jong-un")
     identity.alias_records()                                # merges, as --aliases records
 
-`identify(results, aliases)` does all of it over `extract_many`'s stream, spooling claims to
-a temporary file until the corpus is seen.
+`identify(results, aliases)` does all of it over `extract_many`'s (or `explain_many`'s)
+stream: memory holds only the speaker counts; the articles and claims wait in a temporary
+file until the corpus is seen, then come out rewritten, in order.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from stancekit.extraction.names import (
     body_key,
     clean_name,
     countries_in,
+    is_korean_name,
     is_seat,
     name_key,
     person_keys,
@@ -58,13 +60,13 @@ from stancekit.records import AUTHOR_PREFIX, NARRATOR, Article, Claim, split_spe
 Item = TypeVar("Item", Claim, Attribution)  # a claim, or a claim with its rule's evidence
 _COMPASS = frozenset("North South East West".split())
 _NAME_IN_TEXT = re.compile(r"[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'-]*){1,3}")
+# Capitalised words that open or close a run of names without being part of a name.
 _NOT_NAME_WORDS = frozenset(
     """the a an but and or so yet if as at in on of for to by with from after before when while
     since although though meanwhile however also still then now yesterday today tomorrow
     earlier later instead indeed here there where why how what during under over president
-    former monday tuesday wednesday thursday
-    friday saturday sunday january february march april may june july august september october
-    november december""".split()
+    former monday tuesday wednesday thursday friday saturday sunday january february march
+    april may june july august september october november december""".split()
 )
 _ENDS_WITH_COUNTRY = re.compile(rf"(?:{COUNTRY_IN_TEXT.pattern})\s*$")
 _STARTS_WITH_COUNTRY = re.compile(rf"^\s+of\s+(?:{COUNTRY_IN_TEXT.pattern})")
@@ -225,6 +227,7 @@ class SpeakerIdentity:
         return "; ".join(dict.fromkeys(names))
 
 
+@lru_cache(maxsize=65536)
 def speaker_keys(name: str) -> frozenset[str]:
     """The identity keys of one speaker name: names sharing a key are one speaker."""
     body = body_key(name)
@@ -281,10 +284,11 @@ def resolve_speakers(
 
 def _merge_slips(names: list[str], groups: _Groups) -> None:
     """Join people whose names differ by a typing slip (`names.same_person`); only names
-    sharing a word are compared."""
+    sharing a word are compared, and never Korean names (their keys already matched)."""
     by_word: dict[str, list[int]] = {}
     for i, name in enumerate(names):
-        if next(iter(speaker_keys(name))).startswith("person:"):
+        if (next(iter(speaker_keys(name))).startswith("person:")
+                and not is_korean_name(clean_name(name))):  # no slips in Korean names
             for word in {w.lower() for w in clean_name(name).split()}:
                 by_word.setdefault(word, []).append(i)
     for bucket in by_word.values():
@@ -306,8 +310,9 @@ def _most_frequent_full_form(group: list[str], counts: Counter[str]) -> str:
             return not is_seat(name)
         return len(clean_name(name).split()) >= 2
 
+    first_seen = {name: k for k, name in enumerate(group)}
     candidates = [n for n in group if full(n)] or group
-    best = max(candidates, key=lambda n: (counts[n], "-" in n, -group.index(n)))
+    best = max(candidates, key=lambda n: (counts[n], "-" in n, -first_seen[n]))
     key = body_key(best)
     if key is not None and key.startswith("state:") and is_seat(best):
         return key.removeprefix("state:")  # only ever named by its capital

@@ -138,8 +138,8 @@ class AliasTable:
 # People: romanization-aware keys
 
 # One romanized Korean syllable: an initial, a vowel group, a final consonant (RR, McCune-
-# Reischauer without breves, and the common informal spellings).
-_SYLLABLE = r"(?:kk|tt|pp|ss|jj|ch|sh|[gkndtrlmbpsjhcyw])?[aeiouwy]{1,4}(?:ng|[nlkmptgbrh])?"
+# Reischauer without breves, and the common informal spellings: "Park", "Ahn").
+_SYLLABLE = r"(?:kk|tt|pp|ss|jj|ch|sh|[gkndtrlmbpsjhcyw])?[aeiouwy]{1,4}(?:ng|rk|hn|[nlkmptgbrh])?"
 _KOREAN_WORD = re.compile(rf"(?:{_SYLLABLE}){{1,3}}")
 # Applied in order: the spelling differences of one Korean vowel, folded to one form.
 _VOWEL_FOLDS: tuple[tuple[str, str], ...] = (
@@ -149,6 +149,7 @@ _VOWEL_FOLDS: tuple[tuple[str, str], ...] = (
 _MIN_SLIP_WORD = 6  # a word this long may carry one typing slip ("Blinkin" for "Blinken")
 
 
+@lru_cache(maxsize=65536)
 def is_korean_name(name: str) -> bool:
     """Whether every word of a name reads as one to three romanized Korean syllables."""
     words = [name_parts(word) for word in name.split()]
@@ -162,22 +163,23 @@ def _fold(word: str) -> str:
     return word
 
 
-def _word_keys(name: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _word_keys(name: str) -> tuple[str, ...]:
     """The words of a person's name, each lower-cased and joined across hyphens; vowels
     folded when the name is Korean, initials dropped when it is not."""
     cleaned = clean_name(name)
     if is_korean_name(cleaned):  # each syllable group folded apart: "Jae-on" is not "Jaon"
         words = ["".join(map(_fold, name_parts(word))) for word in cleaned.split()]
-        return [word for word in words if word]
+        return tuple(word for word in words if word)
     words = ["".join(name_parts(word)) for word in cleaned.split()]
     kept = [w for w in words if len(w) > 1]  # initials go; "Jr." stays: it is another person
-    return kept or [w for w in words if w]
+    return tuple(kept or [w for w in words if w])
 
 
-def _orders(words: list[str]) -> Iterator[list[str]]:
+def _orders(words: Sequence[str]) -> Iterator[list[str]]:
     """The word orders under which a name may be written: as given, family name moved from
     last to first, and from first to last."""
-    yield words
+    yield list(words)
     if len(words) > 1:
         yield [words[-1], *words[:-1]]
         yield [*words[1:], words[0]]
@@ -205,7 +207,7 @@ def same_person(a: str, b: str) -> bool:
     return any(_one_slip(words_a, order) for order in _orders(words_b))
 
 
-def _one_slip(a: list[str], b: list[str]) -> bool:
+def _one_slip(a: Sequence[str], b: Sequence[str]) -> bool:
     """Same words but one, which differs by one edit after its first letter, in a long word."""
     if len(a) != len(b):
         return False
