@@ -15,6 +15,7 @@ from stancekit.extraction.identity import (
 )
 from stancekit.extraction.lexicon import NAME_TITLES
 from stancekit.extraction.names import (
+    COUNTRIES,
     AliasTable,
     body_key,
     is_korean_name,
@@ -121,6 +122,12 @@ def test_body_keys_read_the_country():
         "Ministry of Unification of South Korea")
     assert body_key("U.S. officials") == body_key("American officials")
     assert body_key("Moon Jae-in") is None and body_key("George Washington") is None
+
+
+def test_every_form_of_a_country_is_its_state():
+    for country, (adjective, others, seats) in COUNTRIES.items():
+        for form in (country, f"the {country}", *others, *seats, f"{adjective} government"):
+            assert body_key(form) == f"state:{country}", form
 
 
 # -- one canonical name across a corpus
