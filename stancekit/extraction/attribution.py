@@ -45,6 +45,7 @@ from stancekit.extraction.rules import (
     reported_speech,
     role_description,
     speech_noun,
+    stated_position,
     text_pronoun,
     unnamed_group,
     unresolved_role,
@@ -60,6 +61,7 @@ SENTENCE_RULES: tuple[SentenceRule, ...] = (
     reported_speech,
     according_to,
     speech_noun,
+    stated_position,
 )
 # What one noun of a speaker's phrase refers to: the first rule that resolves it wins.
 REFERENCE_RULES: tuple[ReferenceRule, ...] = (

@@ -43,7 +43,7 @@ SPEECH_LEMMAS = frozenset(
     underline underscore repeat proclaim concede complain lament condemn denounce slam hail
     applaud endorse support advocate recommend advise request press assure allege counter
     retort observe reveal disclose inform testify concur agree want wish worry hint
-    decry spout push seek pursue resist
+    decry spout push seek pursue resist talk
     """.split()
 )
 RELAY_LEMMAS = frozenset("say tell state report add announce write confirm quote relay".split())
@@ -144,5 +144,7 @@ REPORT_LEMMAS = frozenset(
     """say tell urge insist warn announce state declare claim argue propose ask demand stress
     note add write tweet decry reject oppose criticize criticise condemn denounce call
     reiterate emphasize emphasise vow pledge promise suggest predict accuse deny counter
-    retort reply respond maintain contend allege describe be spout""".split()
+    retort reply respond maintain contend allege describe be spout talk""".split()
 )
+# Nouns of a held position: "Washington's position that ..." is Washington's.
+POSITION_NOUNS = frozenset("position stance view stand belief insistence demand".split())

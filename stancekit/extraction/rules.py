@@ -34,6 +34,7 @@ from stancekit.extraction.lexicon import (
     LEADER_BODIES,
     LEADING_DETERMINERS,
     PERSON_PRONOUNS,
+    POSITION_NOUNS,
     RELATIONAL_NOUNS,
     RELATIVE_PRONOUNS,
     RELAY_LEMMAS,
@@ -169,10 +170,13 @@ def plain_report(scene: Scene, index: int, tokens: Any) -> bool:
         if (token.dep_ == "ROOT" or (token.dep_ == "conj" and token.head.dep_ == "ROOT")) and (
                 token.lemma_.lower() in REPORT_LEMMAS and token.i not in scene.quoted
                 and is_speech_verb(token)):
+            passive = any(c.dep_ in ("auxpass", "nsubjpass") for c in token.children)
             subject = subject_of(token)
-            if subject is not None and subject.lower_ not in FIRST_PERSON | {"you"}:
+            if (subject is not None and not passive
+                    and subject.lower_ not in FIRST_PERSON | {"you"}):
                 return True
-    return False
+    source = according_to(scene, index, tokens)
+    return source is not None and not source.document
 
 
 def writer_marks(scene: Scene, index: int) -> bool:
@@ -285,13 +289,29 @@ def _root_subject(scene: Scene, index: int, tokens: Any) -> Speaker | None:
 def speech_noun(scene: Scene, index: int, tokens: Any) -> Speaker | None:
     """A subject such as "The comments by X" or "X's remarks"."""
     for token in tokens:
-        if (token.dep_ == "nsubj" and token.lemma_.lower() in SPEECH_NOUNS
+        if (token.dep_ in ("nsubj", "nsubjpass") and token.lemma_.lower() in SPEECH_NOUNS
                 and token.i not in scene.quoted):
             author = author_of(token)
             speaker = scene.resolve(author, index) if author is not None else None
             if speaker is not None:
                 return Speaker(speaker.names, f"speech noun/{speaker.rule}",
                                (_phrase_text(author), token.text), person=speaker.person)
+    return None
+
+
+def stated_position(scene: Scene, index: int, tokens: Any) -> Speaker | None:
+    """A position with its holder and its content: "Washington's position that ...", "the
+    minister's view that ..." is the holder's."""
+    for token in tokens:
+        if token.lemma_.lower() not in POSITION_NOUNS or token.i in scene.quoted:
+            continue
+        owner = next((c for c in token.children if c.dep_ == "poss"), None)
+        content = any(c.dep_ in ("acl", "ccomp", "relcl") and any(
+            g.lower_ == "that" and g.dep_ == "mark" for g in c.children) for c in token.children)
+        speaker = scene.resolve(owner, index) if owner is not None and content else None
+        if speaker is not None:
+            return Speaker(speaker.names, f"stated position/{speaker.rule}",
+                           (_phrase_text(owner), token.text), person=speaker.person)
     return None
 
 
@@ -447,8 +467,18 @@ def unnamed_group(scene: Scene, token: Any, index: int) -> Speaker | None:
 
 def _group_label(token: Any) -> tuple[str, tuple[str, ...]]:
     """"Some veteran Japanese port officials" -> "Japanese officials", and its words."""
-    words = [t for child in token.lefts if child.ent_type_ in ("NORP", "GPE")
-             and child.dep_ in ("amod", "compound", "nmod") for t in child.subtree]
+    lefts = list(token.lefts)
+    kept = []  # nationality words next to the head: "South Korean officials", not "Korean
+    for child in reversed(lefts):  # issue experts"
+        if child.dep_ in ("det", "predet", "nummod", "quantmod", "poss"):
+            break
+        if child.ent_type_ not in ("NORP", "GPE") or child.dep_ not in ("amod", "compound",
+                                                                        "nmod"):
+            if child.right_edge.i == token.i - 1 or kept:
+                break
+            continue
+        kept.insert(0, child)
+    words = [t for child in kept for t in child.subtree]
     nationality = _text(words)
     label = f"{COUNTRY_ADJECTIVES.get(_country_key(nationality), nationality)} {token.text}"
     label = label.strip()
@@ -540,7 +570,7 @@ def authored_text(scene: Scene, token: Any, index: int) -> Speaker | None:
     lemma = token.lemma_.lower()
     if not (lemma in AUTHORED_NOUNS or token.ent_type_ == "LAW"):
         return None
-    author = (author_of(token) or scene.text_authors.get(lemma)
+    author = (scene.text_authors.get(lemma) or author_of(token)
               or scene.text_authors.get(""))
     speaker = scene.resolve(author, index) if author is not None else None
     if speaker is None:

@@ -57,12 +57,17 @@ def subject_of(verb: Any) -> Any | None:
 
 
 def author_of(noun: Any) -> Any | None:
-    """Whose a statement is: "a statement by X", "X's remarks", "a translation from X"."""
+    """Whose a statement is: "a statement by X", "X's remarks", "a translation from X", "the
+    report, released by X"."""
     for child in noun.children:
         if child.dep_ == "poss":
             return child
         if child.dep_ == "prep" and child.lower_ in ("by", "from"):
             return next((g for g in child.children if g.dep_ == "pobj"), None)
+        if child.dep_ == "acl":
+            agent = next((g for g in child.children if g.dep_ == "agent"), None)
+            if agent is not None:
+                return next((g for g in agent.children if g.dep_ == "pobj"), None)
     return None
 
 
