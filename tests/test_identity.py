@@ -198,6 +198,7 @@ def test_surname_acronym_compass_and_country_completed_from_the_text():
     assert complete_name("the Unification Ministry", TEXT) == (
         "South Korean Unification Ministry")
     assert complete_name("narrator", TEXT) == "narrator"
+    assert complete_name("Analysts", "Analysts of America and U.S. analysts agree.") == "Analysts"
 
 
 def test_acronyms_only_as_the_text_introduces_them():

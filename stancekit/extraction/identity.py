@@ -6,7 +6,8 @@ Two steps, both over plain strings so that a streaming run keeps only speaker na
    says: a surname ("Yoon") becomes the one full name in the text that it belongs to ("Yoon
    Suk Yeol"); "the North" becomes the state the text names ("North Korea"); an acronym
    ("KAPAC") becomes the name the text spells out; an unqualified body ("the Unification
-   Ministry") gets the country the text gives it ("South Korean Unification Ministry").
+   Ministry", "officials") gets the country the text gives it ("South Korean Unification
+   Ministry"); groups whose nationality is incidental ("Analysts") stay as they are.
    Several candidates (two Moons in one article) leave the name as it is.
 2. Across the corpus, `resolve_speakers(speakers, aliases)` groups the names of one speaker:
    people by romanization-aware matching (`names.same_person`: "Kim Jong Un" / "Kim
@@ -44,6 +45,7 @@ from typing import TypeVar
 from stancekit.extraction.attribution import Attribution
 from stancekit.extraction.names import (
     COUNTRY_IN_TEXT,
+    INDEPENDENT_GROUPS,
     AliasTable,
     body_key,
     clean_name,
@@ -108,7 +110,8 @@ def complete_name(name: str, text: str) -> str:
         return _compass_state(bare, text) or name
     if _ACRONYM.fullmatch(bare):
         return _spelled_out(bare, text) or name
-    if key is not None and key.startswith("body:?:"):
+    if (key is not None and key.startswith("body:?:")
+            and key.rsplit(":", 1)[1] not in INDEPENDENT_GROUPS):
         return _qualified_body(name, text) or name
     if key is None and len(bare.split()) == 1 and bare[:1].isupper():
         return _full_name(bare, text) or name

@@ -268,6 +268,9 @@ BODY_NOUNS = frozenset(
     diplomats lawmakers legislators experts analysts critics people public
     """.split()
 )
+# Groups whose nationality is incidental to what they say: "Analysts", not "U.S. analysts".
+INDEPENDENT_GROUPS = frozenset("experts analysts critics observers scholars people public "
+                               "supporters opponents".split())
 # Common nouns for groups of people: "U.S. officials", not "U.S. Officials".
 _GROUP_NOUNS = frozenset("officials diplomats lawmakers legislators experts analysts critics "
                          "people public media press".split())
