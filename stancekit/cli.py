@@ -290,7 +290,7 @@ def _run_extract(args: argparse.Namespace) -> int:
     import json
 
     from stancekit.extraction import AliasTable, explain_many, load_nlp
-    from stancekit.extraction.genre import with_kind
+    from stancekit.extraction.identity import identify
     from stancekit.reading import read_articles, report_to_stderr
     from stancekit.records import Article
 
@@ -311,9 +311,10 @@ def _run_extract(args: argparse.Namespace) -> int:
     out = sys.stdout if to_stdout else open(args.out, "w", encoding="utf-8") if args.out else None  # noqa: SIM115
     n_articles = n_claims = 0
     try:
-        articles = map(with_kind, read_articles(args.paths, on_error=on_error))
-        for _, found in explain_many(articles, aliases=aliases, nlp=nlp, n_process=args.workers,
-                                     on_error=on_article_error):
+        articles = read_articles(args.paths, on_error=on_error)
+        explained = explain_many(articles, aliases=aliases, nlp=nlp, n_process=args.workers,
+                                 on_error=on_article_error)
+        for _, found in identify(explained, aliases=aliases):
             n_articles += 1
             n_claims += len(found)
             for item in found:

@@ -94,3 +94,18 @@ def test_with_kind_fills_only_an_unknown_kind():
 
 def test_every_feature_has_a_weight_and_a_value():
     assert set(kind_features(EDITORIAL)) == {name for name, _ in FEATURES}
+
+
+def test_genre_words_count_only_as_labels():
+    label = article("Taxes and trade | Opinion", "Trade grew.")
+    in_header = Article(id="h", title="Taxes and trade",
+                        text="OPINION\nTaxes and trade\n\nTrade grew.\n")
+    word = article("Public opinion shifts on trade", "Trade grew, the ministry said on Monday.")
+    assert kind_features(label)["genre label"] == 1.0
+    assert kind_features(in_header)["genre label"] == 1.0
+    assert kind_features(word)["genre label"] == 0.0
+
+
+def test_no_evidence_reads_as_news():
+    guess = infer_kind(article("Harbour", "The harbour opened in 1890."))
+    assert guess.kind == "news" and guess.evidence == ()

@@ -9,13 +9,15 @@ sentence. Segmentation is in `segment`, the people of an article in `people`, wo
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from stancekit.errors import StancekitError
-from stancekit.extraction.lexicon import CLAUSE_CONJUNCTIONS, FIRST_PERSON_TEXT
+from stancekit.extraction.genre import infer_kind
+from stancekit.extraction.lexicon import CLAUSE_CONJUNCTIONS
 from stancekit.extraction.names import AliasTable
 from stancekit.extraction.people import People, Person
 from stancekit.extraction.rules import (
@@ -24,9 +26,14 @@ from stancekit.extraction.rules import (
     SentenceRule,
     Speaker,
     according_to,
+    article_facts,
+    authored_text,
     collective,
+    country,
     default_speaker,
     first_person,
+    group_leader,
+    group_members,
     group_pronoun,
     introduced_description,
     leader_government,
@@ -38,6 +45,11 @@ from stancekit.extraction.rules import (
     reported_speech,
     role_description,
     speech_noun,
+    stated_position,
+    text_pronoun,
+    unnamed_group,
+    unresolved_role,
+    writer_marks,
 )
 from stancekit.extraction.segment import Plan, load_nlp, plan_article, prepared_doc, sections
 from stancekit.extraction.syntax import clause_verb, open_apposition
@@ -49,18 +61,26 @@ SENTENCE_RULES: tuple[SentenceRule, ...] = (
     reported_speech,
     according_to,
     speech_noun,
+    stated_position,
 )
 # What one noun of a speaker's phrase refers to: the first rule that resolves it wins.
 REFERENCE_RULES: tuple[ReferenceRule, ...] = (
     person_pronoun,
     group_pronoun,
+    text_pronoun,
     first_person,
     relative_pronoun,
     named_person,
+    group_leader,
+    authored_text,
     leader_government,
     listed_people,
     role_description,
     introduced_description,
+    group_members,
+    country,
+    unnamed_group,
+    unresolved_role,
     collective,
 )
 # Then, for a sentence still without a speaker: quote continuation, the default speaker.
@@ -84,11 +104,14 @@ class DiscourseMemory:
     last_person: tuple[int, Person] | None = None
     last_group: tuple[int, tuple[str, ...]] | None = None
     last_body: tuple[int, tuple[str, ...]] | None = None
+    last_text: tuple[int, tuple[str, ...]] | None = None  # a letter's or bill's author
 
     def remember(self, index: int, speaker: Speaker | None, author: str) -> None:
         """Note a speaker for later pronouns and spokespeople."""
         if speaker is None:
             return
+        if speaker.rule.endswith("authored text"):
+            self.last_text = (index, speaker.names)
         if speaker.person is not None:
             self.last_person = (index, speaker.person)
         elif speaker.names != (author,):
@@ -107,13 +130,9 @@ class _Unit:
     speaker: Speaker | None
 
 
-def article_kind(article: Article, plan: Plan, unquoted: list[str]) -> str:
-    """The article's kind: its metadata's, else "opinion" when at least two sentences speak in
-    the first or second person outside quotation marks, else "news"."""
-    if article.kind:
-        return article.kind
-    hits = sum(1 for text in unquoted if FIRST_PERSON_TEXT.search(text))
-    return "opinion" if hits >= 2 else "news"
+def article_kind(article: Article, plan: Plan) -> str:
+    """The article's kind: its metadata's, else the one `genre.infer_kind` reads in the text."""
+    return article.kind or infer_kind(article, plan).kind
 
 
 class _Attributor:
@@ -125,13 +144,15 @@ class _Attributor:
         quoted = {t.i for qs, qe in plan.quotes
                   for t in doc.char_span(qs, qe, alignment_mode="expand") or ()}
         self.unquoted = _unquoted_texts(article.text, plan)
-        self.kind = article_kind(article, plan, self.unquoted)
+        self.kind = article_kind(article, plan)
         self.memory = DiscourseMemory()
         self.scene = Scene(
             article=article, plan=plan, doc=doc, people=People(doc, plan), spans=spans,
+            unquoted=self.unquoted,
             quoted=quoted, aliases=aliases, author=AUTHOR_PREFIX + (article.source or article.id),
             opinion=self.kind == "opinion", commentary=set(), memory=self.memory,
             resolve=self.resolve)
+        article_facts(self.scene)
         if self.scene.opinion:
             self.scene.commentary = self._commentary_blocks()
 
@@ -139,6 +160,7 @@ class _Attributor:
 
     def attributions(self) -> list[Attribution]:
         units = [unit for index in range(len(self.scene.spans)) for unit in self._units(index)]
+        self._unit_starts = [unit.start for unit in units]
         final: list[Speaker | None] = []
         for k, unit in enumerate(units):
             final.append(unit.speaker or self._continued(k, units, final))
@@ -213,11 +235,15 @@ class _Attributor:
         sentence = self.plan.sentences[unit.sentence]
         if sentence.quote is None and sentence.quoted_share < 0.5:
             return None
-        quotes = [(qs, qe) for qs, qe in self.plan.quotes if qs < unit.end and unit.start < qe]
-        sharing = [j for j, other in enumerate(units) if other.speaker and any(
-            qs < other.end and other.start < qe for qs, qe in quotes)]
+        sharing = set()
+        for qs, qe in self.plan.quotes_within(unit.start, unit.end):
+            j = max(0, bisect_right(self._unit_starts, qs) - 1)
+            while j < len(units) and units[j].start < qe:
+                if units[j].speaker and units[j].end > qs:
+                    sharing.add(j)
+                j += 1
         if sharing:
-            source = units[min(sharing, key=lambda j: abs(j - k))].speaker
+            source = units[min(sorted(sharing), key=lambda j: abs(j - k))].speaker
         else:
             previous = self.plan.sentences[units[k - 1].sentence] if k else None
             if previous is None or previous.block < sentence.block - 1:
@@ -243,20 +269,12 @@ class _Attributor:
         commentary, in_excerpt = set(), self.plan.opens_excerpt
         for block, indices in sorted(by_block.items()):
             marked = self.plan.block_ends_colon[block] or any(
-                self._writer_marks(i) for i in indices)
+                writer_marks(self.scene, i) for i in indices)
             if marked or not in_excerpt:
                 commentary.add(block)
             if marked:
                 in_excerpt = self.plan.block_ends_colon[block]
         return commentary
-
-    def _writer_marks(self, index: int) -> bool:
-        unquoted = self.unquoted[index]
-        if FIRST_PERSON_TEXT.search(unquoted) or "?" in unquoted:
-            return True
-        first = next((t for t in self.scene.spans[index] if not t.is_punct), None)
-        return (first is not None and first.dep_ == "ROOT" and first.tag_ == "VB"
-                and not any(c.dep_ == "nsubj" for c in first.children))
 
 
 def _unquoted_texts(text: str, plan: Plan) -> list[str]:
@@ -264,7 +282,7 @@ def _unquoted_texts(text: str, plan: Plan) -> list[str]:
     out = []
     for sentence in plan.sentences:
         chars = list(text[sentence.start : sentence.end])
-        for qs, qe in plan.quotes:
+        for qs, qe in plan.quotes_within(sentence.start, sentence.end):
             for i in range(max(qs, sentence.start), min(qe, sentence.end)):
                 chars[i - sentence.start] = " "
         out.append("".join(chars))

@@ -16,7 +16,8 @@ NAME_TITLES = frozenset(
     ambassador chairman chairwoman chair director chief senator sen rep representative
     governor gov mayor judge justice spokesperson spokesman spokeswoman former acting retired
     deputy foreign defence defense unification national security state army navy air force
-    king queen prince princess premier chancellor envoy adviser advisor the
+    king queen prince princess premier chancellor envoy adviser advisor councillor councilor
+    councilman councilwoman the
     """.split()
 )
 
@@ -41,7 +42,8 @@ SPEECH_LEMMAS = frozenset(
     reject reply answer mention signal indicate assert maintain contend recall assess
     underline underscore repeat proclaim concede complain lament condemn denounce slam hail
     applaud endorse support advocate recommend advise request press assure allege counter
-    retort observe reveal disclose inform testify concur agree want wish worry
+    retort observe reveal disclose inform testify concur agree want wish worry hint
+    decry spout push seek pursue resist talk
     """.split()
 )
 RELAY_LEMMAS = frozenset("say tell state report add announce write confirm quote relay".split())
@@ -72,14 +74,15 @@ HUMAN_NOUNS = frozenset(
     negotiator citizen resident voter activist journalist reporter newspaper department
     parliament congress senate court union organisation organization company regime camp team
     delegation bloc alliance coalition opposition public community authority cabinet
-    presidency leadership
+    presidency leadership supporter opponent proponent backer skeptic sceptic detractor
+    advocate
     """.split()
 ) | frozenset(ROLE_GROUPS) | RELATIONAL_NOUNS
 LEADER_BODIES = frozenset("administration government".split())
 PERSON_TITLES = frozenset(
     """mr mrs ms dr prof president general gen admiral adm ambassador minister secretary
     senator sen rep governor gov spokesperson spokesman spokeswoman chairman director
-    envoy mayor judge chancellor premier commissioner""".split()
+    envoy mayor judge chancellor premier commissioner councillor councilor""".split()
 )
 ROLE_WORD_FORMS = {
     "us": "us", "u.s.": "us", "u.s": "us", "american": "us", "america": "us",
@@ -93,3 +96,55 @@ RELATIVE_PRONOUNS = frozenset("who which that whom".split())
 LEADING_DETERMINERS = frozenset("the a an some many most several other both all".split())
 CLAUSE_CONJUNCTIONS = frozenset("but while whereas".split())
 FIRST_PERSON_TEXT = re.compile(r"\b(?:I|I['’]m|I['’]ve|me|my|we|We|us|our|Our|you|You|your)\b")
+
+# Countries as speakers: (adjective, label, names and seats of government that stand for it).
+# The labels follow the labeling guide ("Seoul" acting as a government is "South Korean
+# government"; "Washington", "the White House" are "U.S. government"; "Pyongyang" is "North
+# Korea"); a user's alias table, when given, has the last word.
+COUNTRIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("U.S.", "U.S. government", ("united states", "us", "usa", "america", "washington",
+                                 "white house", "us government", "american government",
+                                 "us administration")),
+    ("South Korean", "South Korean government", ("south korea", "seoul", "rok",
+                                                 "republic of korea", "south korean government",
+                                                 "south korea government")),
+    ("North Korean", "North Korea", ("north korea", "pyongyang", "dprk", "the north",
+                                     "north korean government", "north korean regime",
+                                     "north koreans")),
+    ("Chinese", "China", ("china", "beijing", "chinese government", "prc")),
+    ("Japanese", "Japan", ("japan", "tokyo", "japanese government")),
+    ("Russian", "Russia", ("russia", "moscow", "kremlin", "russian government")),
+)
+# Modal verbs that make a speech verb a wish or a possibility, not a report ("X should
+# declare", "some may think").
+NON_REPORT_MODALS = frozenset("should must ought could might may would".split())
+# Adjectives that state a stance with "be": "X has been critical of", "X is wary of".
+STANCE_ADJECTIVES = frozenset(
+    """critical wary skeptical sceptical supportive opposed keen eager reluctant cautious
+    adamant insistent hopeful optimistic pessimistic doubtful dismissive favorable favourable
+    receptive open vocal""".split()
+)
+# Nouns that stand for their members: "a group of lawmakers" is the lawmakers.
+GROUP_OF_NOUNS = frozenset("group number coalition bloc handful dozen team delegation".split())
+# Texts that speak for whoever wrote, signed or sponsored them.
+AUTHORED_NOUNS = frozenset(
+    """letter bill act legislation resolution measure amendment petition op-ed editorial
+    proposal declaration motion""".split()
+)
+# Verbs of writing or sponsoring a text ("X introduced the bill", "signed by X").
+AUTHORSHIP_LEMMAS = frozenset(
+    "write sign introduce reintroduce sponsor cosponsor co-sponsor author draft send pen "
+    "table propose submit file".split()
+)
+# Role words of a text's author: "the lead sponsor is X".
+AUTHOR_ROLES = frozenset("sponsor cosponsor co-sponsor author signatory drafter".split())
+# Verbs that report what someone said, as opposed to what they want, think or understand: in
+# an opinion piece, "X insists that ..." is X's claim, "X wants ..." is the writer's account.
+REPORT_LEMMAS = frozenset(
+    """say tell urge insist warn announce state declare claim argue propose ask demand stress
+    note add write tweet decry reject oppose criticize criticise condemn denounce call
+    reiterate emphasize emphasise vow pledge promise suggest predict accuse deny counter
+    retort reply respond maintain contend allege describe be spout talk""".split()
+)
+# Nouns of a held position: "Washington's position that ..." is Washington's.
+POSITION_NOUNS = frozenset("position stance view stand belief insistence demand".split())

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from stancekit.extraction.lexicon import PERSON_TITLES, ROLE_GROUPS
@@ -14,13 +15,14 @@ from stancekit.extraction.segment import Plan
 from stancekit.extraction.syntax import content_words, open_apposition
 
 FORWARD_CHARS = 400  # how far ahead a description may find the person it introduces
+_parts = lru_cache(maxsize=65536)(name_parts)
 
 @dataclass(eq=False)
 class Person:
     name: str  # the fullest spelling
-    spellings: list[str]
+    spellings: list[str]  # distinct, in order of first use
     roles: set[str]
-    mentions: list[tuple[int, bool]]  # (char offset, as a subject)
+    mentions: list[tuple[int, bool]]  # (char offset, as a subject), sorted
 
     @property
     def family_name(self) -> str:
@@ -28,24 +30,38 @@ class Person:
         words = self.name.split()
         return words[0] if any("-" in w for w in words[1:]) else words[-1]
 
+    def last_before(self, offset: int) -> int:
+        """The offset of the last mention before `offset`, or -1."""
+        k = bisect_left(self.mentions, (offset, False))
+        return self.mentions[k - 1][0] if k else -1
+
 
 class People:
-    """The people named in an article, with role words and mentions, for resolving references."""
+    """The people named in an article, with role words and mentions, for resolving references.
+
+    Lookups are indexed (by name part, by role group, by offset), so that the work grows with
+    the article's length, not with its length times the number of people.
+    """
 
     def __init__(self, doc: Any, plan: Plan) -> None:
         self.doc = doc
         self.people: list[Person] = []
         self.at_token: dict[int, Person] = {}
+        self._by_part: dict[str, list[Person]] = {}
+        self._by_group: dict[str, list[Person]] = {}
+        self._mentions: list[tuple[int, int]] = []  # (offset, person number), sorted
+        self._subjects: list[tuple[int, int]] = []  # the same, of mentions as a subject
+        self._number: dict[int, int] = {}  # id(person) -> its index in self.people
+        self._forms: dict[tuple[str, str], bool] = {}
         body = [(s.start, s.end) for s in plan.sentences]
         mentions = [(span, clean_name(span.text)) for span in self._name_spans(body)]
         for _, name in mentions:
-            if len(name_parts(name)) >= 2:
+            if len(_parts(name)) >= 2:
                 self._add_full(name)
         for span, name in mentions:
             person = self.find(name, span.start_char)
             if person is None and name:  # only ever named by one word
-                person = Person(name, [name], set(), [])
-                self.people.append(person)
+                person = self._new(name)
             if person is not None:
                 self._mention(person, span)
 
@@ -80,19 +96,55 @@ class People:
                               + len(self.doc[end - 1])))
         return spans
 
-    def _add_full(self, name: str) -> None:
-        person = next((p for p in self.people if is_form_of(name, p.name)
-                       or is_form_of(p.name, name)), None)
-        if person is None:
-            self.people.append(Person(name, [name], set(), []))
+    def _new(self, name: str) -> Person:
+        person = Person(name, [], set(), [])
+        self._number[id(person)] = len(self.people)
+        self.people.append(person)
+        self._spell(person, name)
+        return person
+
+    def _spell(self, person: Person, name: str) -> None:
+        if name in person.spellings:
             return
         person.spellings.append(name)
-        if len(name_parts(name)) > len(name_parts(person.name)):
+        for part in _parts(name):
+            holders = self._by_part.setdefault(part, [])
+            if person not in holders:
+                holders.append(person)
+
+    def _is_form(self, name: str, spelling: str) -> bool:
+        key = (name, spelling)
+        if key not in self._forms:
+            self._forms[key] = is_form_of(name, spelling)
+        return self._forms[key]
+
+    def _candidates(self, name: str) -> list[Person]:
+        """The people sharing a name part with `name`, in order of first mention."""
+        found = {id(p): p for part in _parts(name) for p in self._by_part.get(part, ())}
+        return sorted(found.values(), key=lambda p: self._number[id(p)])
+
+    def _add_full(self, name: str) -> None:
+        person = next((p for p in self._candidates(name) if self._is_form(name, p.name)
+                       or self._is_form(p.name, name)), None)
+        if person is None:
+            self._new(name)
+            return
+        self._spell(person, name)
+        if len(_parts(name)) > len(_parts(person.name)):
             person.name = name
 
     def _mention(self, person: Person, span: Any) -> None:
-        person.mentions.append((span.start_char, span.root.dep_ in ("nsubj", "nsubjpass")))
-        person.roles |= self._roles(span)
+        is_subject = span.root.dep_ in ("nsubj", "nsubjpass")
+        insort(person.mentions, (span.start_char, is_subject))
+        number = self._number[id(person)]
+        insort(self._mentions, (span.start_char, number))
+        if is_subject:
+            insort(self._subjects, (span.start_char, number))
+        for role in self._roles(span) - person.roles:
+            person.roles.add(role)
+            group = ROLE_GROUPS.get(role)
+            if group is not None and person not in self._by_group.setdefault(group, []):
+                self._by_group[group].append(person)
         for token in span:
             self.at_token[token.i] = person
 
@@ -114,20 +166,16 @@ class People:
 
     def find(self, name: str, offset: int) -> Person | None:
         """The person a name belongs to: most recent mention before `offset`, else the next."""
-        return self._nearest([p for p in self.people
-                              if any(is_form_of(name, s) for s in p.spellings)], offset)
+        return self._nearest([p for p in self._candidates(name)
+                              if any(self._is_form(name, s) for s in p.spellings)], offset)
 
     @staticmethod
     def _nearest(candidates: list[Person], offset: int) -> Person | None:
         """Of `candidates`, the one mentioned last before `offset`, else first after it."""
-        def last_before(p: Person) -> int:
-            return max((o for o, _ in p.mentions if o < offset), default=-1)
-
-        before = [p for p in candidates if last_before(p) >= 0]
+        before = [p for p in candidates if p.last_before(offset) >= 0]
         if before:
-            return max(before, key=last_before)
-        after = [(min(o for o, _ in p.mentions), i) for i, p in enumerate(candidates)
-                 if p.mentions]
+            return max(before, key=lambda p: p.last_before(offset))
+        after = [(p.mentions[0][0], i) for i, p in enumerate(candidates) if p.mentions]
         if after:
             return candidates[min(after)[1]]
         return candidates[0] if candidates else None
@@ -144,8 +192,8 @@ class People:
     def by_description(self, words: set[str], group: str, offset: int) -> Person | None:
         """The person a description such as "the US defence chief" fits best: of the people
         named before it or just after it, with a role of its kind, the most words in common."""
-        fitting = [p for p in self.people if any(ROLE_GROUPS.get(w) == group for w in p.roles)
-                   and any(o < offset + FORWARD_CHARS for o, _ in p.mentions)]
+        fitting = [p for p in self._by_group.get(group, ())
+                   if p.mentions and p.mentions[0][0] < offset + FORWARD_CHARS]
         if not fitting:
             return None
         best = max(len(words & p.roles) for p in fitting)
@@ -153,14 +201,10 @@ class People:
 
     def recent_subject(self, offset: int) -> Person | None:
         """The person most recently mentioned as a subject before `offset`, else mentioned."""
-        for subjects_only in (True, False):
-            best, where = None, -1
-            for person in self.people:
-                for o, is_subject in person.mentions:
-                    if where < o < offset and (is_subject or not subjects_only):
-                        best, where = person, o
-            if best is not None:
-                return best
+        for mentions in (self._subjects, self._mentions):
+            k = bisect_left(mentions, (offset, -1))
+            if k:
+                return self.people[mentions[k - 1][1]]
         return None
 
     def in_tokens(self, tokens: Iterable[Any]) -> list[Person]:

@@ -15,21 +15,30 @@ and are the last two rules.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from stancekit.extraction.lexicon import (
+    AUTHOR_ROLES,
+    AUTHORED_NOUNS,
+    AUTHORSHIP_LEMMAS,
+    COUNTRIES,
     DOCUMENT_NOUNS,
     FIRST_PERSON,
+    FIRST_PERSON_TEXT,
+    GROUP_OF_NOUNS,
     GROUP_PRONOUNS,
     HUMAN_NOUNS,
     LEADER_BODIES,
     LEADING_DETERMINERS,
     PERSON_PRONOUNS,
+    POSITION_NOUNS,
     RELATIONAL_NOUNS,
     RELATIVE_PRONOUNS,
     RELAY_LEMMAS,
+    REPORT_LEMMAS,
     ROLE_GROUPS,
     SPEECH_NOUNS,
     STATEMENT_NOUNS,
@@ -47,8 +56,8 @@ from stancekit.extraction.syntax import (
     author_of,
     content_words,
     depth,
+    entity_of,
     is_definite,
-    is_indefinite,
     is_speech_verb,
     noun_phrase,
     subject_of,
@@ -77,6 +86,7 @@ class Memory(Protocol):
     last_person: tuple[int, Person] | None
     last_group: tuple[int, tuple[str, ...]] | None
     last_body: tuple[int, tuple[str, ...]] | None
+    last_text: tuple[int, tuple[str, ...]] | None
 
 
 @dataclass
@@ -88,6 +98,7 @@ class Scene:
     doc: Any
     people: People
     spans: list[Any]  # the tokens of each body sentence
+    unquoted: list[str]  # the text of each body sentence, quotations blanked out
     quoted: set[int]  # indices of tokens inside quotation marks
     aliases: AliasTable | None
     author: str  # "author:<source>"
@@ -95,6 +106,9 @@ class Scene:
     commentary: set[int]  # body lines that are the author's commentary
     memory: Memory
     resolve: Callable[[Any, int], Speaker | None]  # a subject noun to its speaker
+    leaders: dict[str, Person] = field(default_factory=dict)  # see `article_facts`
+    text_authors: dict[str, Any] = field(default_factory=dict)
+    acronyms: dict[str, str] = field(default_factory=dict)
 
     def alias(self, name: str) -> str:
         return (self.aliases.lookup(name) if self.aliases is not None else None) or name
@@ -110,6 +124,11 @@ class Scene:
 
 SentenceRule = Callable[[Scene, int, Any], "Speaker | None"]
 ReferenceRule = Callable[[Scene, Any, int], "Speaker | None"]
+
+
+def _is_human(token: Any) -> bool:
+    """A noun for people or a body of people ("officials", "media", "the ministry")."""
+    return token.lemma_.lower() in HUMAN_NOUNS or token.lower_ in HUMAN_NOUNS
 
 
 def _is_noun(token: Any) -> bool:
@@ -131,11 +150,44 @@ def _words(tokens: Any) -> tuple[str, ...]:
 
 def opinion_commentary(scene: Scene, index: int, tokens: Any) -> Speaker | None:
     """In an opinion piece's commentary, a sentence mostly outside quotation marks is the
-    writer's, even when it paraphrases others ("Admiral X and General Y both understand")."""
+    writer's, even when it paraphrases others ("Admiral X and General Y both understand");
+    but not a plain report of what someone said (see `plain_report`)."""
     sentence = scene.plan.sentences[index]
-    if sentence.block in scene.commentary and sentence.quoted_share < QUOTED_IN_COMMENTARY:
-        return Speaker((scene.author,), "opinion commentary", ("commentary line",))
-    return None
+    if sentence.block not in scene.commentary or sentence.quoted_share >= QUOTED_IN_COMMENTARY:
+        return None
+    if plain_report(scene, index, tokens):
+        return None
+    return Speaker((scene.author,), "opinion commentary", ("commentary line",))
+
+
+def plain_report(scene: Scene, index: int, tokens: Any) -> bool:
+    """The sentence's main verb is a verb of saying (`lexicon.REPORT_LEMMAS`: "said",
+    "insists", "decry", not "wants" or "understand") with a third-person subject, and the
+    writer leaves no mark on it (first or second person, a question, an imperative)."""
+    if writer_marks(scene, index):
+        return False
+    for token in tokens:
+        if (token.dep_ == "ROOT" or (token.dep_ == "conj" and token.head.dep_ == "ROOT")) and (
+                token.lemma_.lower() in REPORT_LEMMAS and token.i not in scene.quoted
+                and is_speech_verb(token)):
+            passive = any(c.dep_ in ("auxpass", "nsubjpass") for c in token.children)
+            subject = subject_of(token)
+            if (subject is not None and not passive
+                    and subject.lower_ not in FIRST_PERSON | {"you"}):
+                return True
+    source = according_to(scene, index, tokens)
+    return source is not None and not source.document
+
+
+def writer_marks(scene: Scene, index: int) -> bool:
+    """A sentence bears its writer's marks: first or second person or a question outside
+    quotation marks, or an imperative."""
+    unquoted = scene.unquoted[index]
+    if FIRST_PERSON_TEXT.search(unquoted) or "?" in unquoted:
+        return True
+    first = next((t for t in scene.spans[index] if not t.is_punct), None)
+    return (first is not None and first.dep_ == "ROOT" and first.tag_ == "VB"
+            and not any(c.dep_ == "nsubj" for c in first.children))
 
 
 def reported_speech(scene: Scene, index: int, tokens: Any) -> Speaker | None:
@@ -162,12 +214,18 @@ def reported_speech(scene: Scene, index: int, tokens: Any) -> Speaker | None:
     _, verb, subject, speaker = found[0]
     rule, via, evidence = "reported speech", "", (_phrase_text(subject), verb.text)
     for _, other, other_subject, inner in found[1:]:
-        if inner.names == speaker.names or other.head != verb:
+        if inner.names == speaker.names:
             continue
-        if other.dep_ == "ccomp" and verb.lemma_ in RELAY_LEMMAS:  # "X asked ..., Y said"
+        clause = _clause_under(other, verb)
+        if (clause is not None and clause.dep_ == "ccomp" and clause.i < verb.i
+                and verb.lemma_ in RELAY_LEMMAS):
+            # "X asked ..., Y said", "X sent a letter urging ..., Y said" (but "Y said X
+            # will ..." is Y's)
             speaker, via, rule = inner, "; ".join(speaker.names), "relay"
             evidence = (_phrase_text(other_subject), other.text, *evidence)
             break
+        if other.head != verb:
+            continue
         if other.dep_ == "advcl" and other.lemma_ in RELAY_LEMMAS and not via:
             via, rule = "; ".join(inner.names), "relay"  # "..., X noted, as reported by Y"
     according = according_to(scene, index, tokens)
@@ -178,6 +236,17 @@ def reported_speech(scene: Scene, index: int, tokens: Any) -> Speaker | None:
             and last_body and index - last_body[0] <= PRONOUN_WINDOW):
         return Speaker(last_body[1], "spokesperson", evidence, "; ".join(speaker.names))
     return Speaker(speaker.names, f"{rule}/{speaker.rule}", evidence, via, speaker.person)
+
+
+def _clause_under(token: Any, verb: Any) -> Any | None:
+    """The child of `verb` whose subtree holds `token` (through verbs only), or None."""
+    for _ in range(4):
+        if token.head == verb:
+            return token
+        if token.head == token or token.dep_ not in ("advcl", "xcomp", "conj", "ccomp"):
+            return None
+        token = token.head
+    return None
 
 
 def according_to(scene: Scene, index: int, tokens: Any) -> Speaker | None:
@@ -220,13 +289,29 @@ def _root_subject(scene: Scene, index: int, tokens: Any) -> Speaker | None:
 def speech_noun(scene: Scene, index: int, tokens: Any) -> Speaker | None:
     """A subject such as "The comments by X" or "X's remarks"."""
     for token in tokens:
-        if (token.dep_ == "nsubj" and token.lemma_.lower() in SPEECH_NOUNS
+        if (token.dep_ in ("nsubj", "nsubjpass") and token.lemma_.lower() in SPEECH_NOUNS
                 and token.i not in scene.quoted):
             author = author_of(token)
             speaker = scene.resolve(author, index) if author is not None else None
             if speaker is not None:
                 return Speaker(speaker.names, f"speech noun/{speaker.rule}",
                                (_phrase_text(author), token.text), person=speaker.person)
+    return None
+
+
+def stated_position(scene: Scene, index: int, tokens: Any) -> Speaker | None:
+    """A position with its holder and its content: "Washington's position that ...", "the
+    minister's view that ..." is the holder's."""
+    for token in tokens:
+        if token.lemma_.lower() not in POSITION_NOUNS or token.i in scene.quoted:
+            continue
+        owner = next((c for c in token.children if c.dep_ == "poss"), None)
+        content = any(c.dep_ in ("acl", "ccomp", "relcl") and any(
+            g.lower_ == "that" and g.dep_ == "mark" for g in c.children) for c in token.children)
+        speaker = scene.resolve(owner, index) if owner is not None and content else None
+        if speaker is not None:
+            return Speaker(speaker.names, f"stated position/{speaker.rule}",
+                           (_phrase_text(owner), token.text), person=speaker.person)
     return None
 
 
@@ -287,22 +372,28 @@ def named_person(scene: Scene, token: Any, index: int) -> Speaker | None:
 
 
 def leader_government(scene: Scene, token: Any, index: int) -> Speaker | None:
-    """"the Moon Jae-in government" / "the Moon administration": "<family name> administration"."""
+    """"the Moon Jae-in government", "the government of President Moon": "<family name>
+    administration"."""
     if not _is_noun(token) or token.lemma_.lower() not in LEADER_BODIES:
         return None
     before = [t for t in noun_phrase(token) if t.i < token.i and t.dep_ != "det"]
     name = clean_name(scene.doc[before[0].i : token.i].text) if before else ""
     leader = scene.people.find(name, token.idx) if name else None
     if leader is None:
+        of = next((c for c in token.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+        owner = next((c for c in of.children if c.dep_ == "pobj"), None) if of else None
+        leader = scene.people.person_of(owner) if owner is not None else None
+        before = [owner] if leader is not None else before
+    if leader is None:
         return None
     label = scene.alias(f"{leader.family_name} administration")
-    return Speaker((label,), "leader government", _words(before) + (token.text,))
+    return Speaker((label,), "leader government", (*_words(before), token.text))
 
 
 def listed_people(scene: Scene, token: Any, index: int) -> Speaker | None:
     """"the top envoys", "the two leaders": the people named in the sentence before."""
     if not (_is_noun(token) and token.tag_ in ("NNS", "NNPS") and is_definite(token)
-            and token.lemma_.lower() in HUMAN_NOUNS) or not index:
+            and _is_human(token)) or not index:
         return None
     before = scene.people.in_tokens(scene.spans[index - 1])
     if len(before) < 2:
@@ -322,10 +413,11 @@ def role_description(scene: Scene, token: Any, index: int) -> Speaker | None:
 
 
 def introduced_description(scene: Scene, token: Any, index: int) -> Speaker | None:
-    """"a government official said", "his sister said": the person the next sentence names."""
+    """"a government official said", "his sister said", "the new minister said" (no one
+    named before fits): the person the next sentence names."""
     lemma = token.lemma_.lower()
     if not _is_noun(token) or token.tag_ in ("NNS", "NNPS") or not (
-            lemma in RELATIONAL_NOUNS or (lemma in ROLE_GROUPS and is_indefinite(token))):
+            lemma in RELATIONAL_NOUNS or lemma in ROLE_GROUPS):
         return None
     if index + 1 >= len(scene.spans):
         return None
@@ -335,14 +427,86 @@ def introduced_description(scene: Scene, token: Any, index: int) -> Speaker | No
     return scene.said(person, "introduced description", *noun_phrase(token)) if person else None
 
 
+def group_members(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """"a group of lawmakers", "a number of fishermen": the members are the speakers."""
+    if token.lemma_.lower() not in GROUP_OF_NOUNS:
+        return None
+    of = next((c for c in token.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+    members = next((c for c in of.children if c.dep_ == "pobj"), None) if of else None
+    if members is None or members.tag_ != "NNS":
+        return None
+    speaker = scene.resolve(members, index)
+    if speaker is not None:
+        return speaker
+    label, words = _group_label(members)
+    return Speaker((scene.alias(label),), "unnamed group", words)
+
+
+def country(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """A country, its capital or seat of government acting as a government: "Seoul",
+    "Washington", "the White House", "the North" (labels in `lexicon.COUNTRIES`)."""
+    if not _is_noun(token):
+        return None
+    ent = entity_of(token)
+    words = list(ent) if ent is not None else [t for t in noun_phrase(token) if t.i <= token.i]
+    label = COUNTRY_LABELS.get(_country_key(_text(words)))
+    if label is None:
+        return None
+    return Speaker((scene.alias(label),), "country", _words(words))
+
+
+def unnamed_group(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """A plural group no name resolves: its head noun with its nationality only, "critics",
+    "supporters", "South Korean officials", "U.S. experts" (other modifiers are dropped)."""
+    if not (token.pos_ == "NOUN" and token.tag_ == "NNS" and _is_human(token)
+            ) or token.ent_type_ in ("ORG", "GPE"):
+        return None
+    label, words = _group_label(token)
+    return Speaker((scene.alias(label),), "unnamed group", words)
+
+
+def _group_label(token: Any) -> tuple[str, tuple[str, ...]]:
+    """"Some veteran Japanese port officials" -> "Japanese officials", and its words."""
+    lefts = list(token.lefts)
+    kept = []  # nationality words next to the head: "South Korean officials", not "Korean
+    for child in reversed(lefts):  # issue experts"
+        if child.dep_ in ("det", "predet", "nummod", "quantmod", "poss"):
+            break
+        if child.ent_type_ not in ("NORP", "GPE") or child.dep_ not in ("amod", "compound",
+                                                                        "nmod"):
+            if child.right_edge.i == token.i - 1 or kept:
+                break
+            continue
+        kept.insert(0, child)
+    words = [t for child in kept for t in child.subtree]
+    nationality = _text(words)
+    label = f"{COUNTRY_ADJECTIVES.get(_country_key(nationality), nationality)} {token.text}"
+    label = label.strip()
+    return label[:1].upper() + label[1:], (*_words(words), token.text)
+
+
+def unresolved_role(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """A person's role that no name resolves, by the whole description: "the head of the
+    agency" is "Head of the agency", never "Head"."""
+    if not (_is_noun(token) and token.lemma_.lower() in ROLE_GROUPS
+            and token.tag_ not in ("NNS", "NNPS")) or token.ent_type_:
+        return None
+    words = [t for t in noun_phrase(token) if not (t.i < token.i and t.dep_ in ("det", "poss"))
+             and t.dep_ != "case"]
+    words = [t for t in words if t.dep_ not in ("advmod", "npadvmod") or t.i < token.i]
+    label = POSSESSIVE.sub("", _text(words)).strip()
+    return Speaker((scene.alias(label[:1].upper() + label[1:]),), "unresolved role",
+                   _words(words))
+
+
 def collective(scene: Scene, token: Any, index: int) -> Speaker | None:
-    """A body or group by a short label: "U.S. officials", "North Korea", "Analysts".
+    """A body or group by a short label: "the Foreign Ministry", "KAPAC", "Analysts".
     Things do not speak: "the fact sheet confirmed" names nobody."""
     if not _is_noun(token) or not (
-            token.pos_ == "PROPN" or token.ent_type_ or token.lemma_.lower() in HUMAN_NOUNS):
+            token.pos_ == "PROPN" or token.ent_type_ or _is_human(token)):
         return None
-    ent = next((e for e in scene.doc.ents if e.start <= token.i < e.end), None)
-    if ent is not None and ent.label_ in ("ORG", "GPE", "NORP", "PERSON"):
+    ent = entity_of(token)
+    if ent is not None and token.ent_type_ in ("ORG", "GPE", "NORP", "PERSON"):
         words = list(ent)
     else:
         words = [t for t in noun_phrase(token) if t.i <= token.i]
@@ -351,12 +515,125 @@ def collective(scene: Scene, token: Any, index: int) -> Speaker | None:
         words = words[1:]
     if not words:
         return None
-    label = POSSESSIVE.sub("", scene.doc[words[0].i : words[-1].i + 1].text).strip()
-    if token.pos_ == "PROPN" and (ent is None or ent.label_ == "PERSON"):
+    label = POSSESSIVE.sub("", _text(words)).strip()
+    if token.pos_ == "PROPN" and token.ent_type_ in ("", "PERSON"):
         label = clean_name(label)  # an unrecognised person: "Mayor Ines Roth"
     if not label:
         return None
+    label = _qualified_body(scene.acronyms.get(label, label))
+    owner = next((c for c in token.children if c.dep_ == "poss"), None)
+    if owner is not None and label in token.doc[token.i + 1 - len(words) : token.i + 1].text:
+        country_of = COUNTRY_ADJECTIVES.get(_country_key(_text(noun_phrase(owner))))
+        label = f"{country_of} {label}" if country_of else label  # "Japan's Transport Ministry"
     return Speaker((scene.alias(label[:1].upper() + label[1:]),), "collective", _words(words))
+
+
+def _text(words: list[Any]) -> str:
+    return words[0].doc[words[0].i : words[-1].i + 1].text if words else ""
+
+
+def _country_key(text: str) -> str:
+    key = POSSESSIVE.sub("", text.lower().replace(".", "")).strip()
+    key = re.sub(r"^the\s+", "", key)
+    return re.sub(r"\s+", " ", key)
+
+
+COUNTRY_LABELS = {_country_key(n): label for _, label, names in COUNTRIES for n in names}
+COUNTRY_ADJECTIVES = {_country_key(n): adjective for adjective, _, names in COUNTRIES
+                      for n in (*names, adjective)}
+
+
+def _qualified_body(label: str) -> str:
+    """A body with its country: "South Korea's Unification Ministry" and "the Foreign
+    Ministry of Seoul" are "South Korean Unification Ministry", "South Korean Foreign
+    Ministry"."""
+    owned = re.match(r"^(.+?)['’]s\s+(.+)$", label)
+    if owned and _country_key(owned[1]) in COUNTRY_ADJECTIVES:
+        return f"{COUNTRY_ADJECTIVES[_country_key(owned[1])]} {owned[2]}"
+    of = re.match(r"^(.+?)\s+of\s+(.+)$", label)
+    if of and _country_key(of[2]) in COUNTRY_ADJECTIVES:
+        return f"{COUNTRY_ADJECTIVES[_country_key(of[2])]} {of[1]}"
+    return label
+
+
+def group_leader(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """"the lawmakers" where the article names them as "X and 22 other lawmakers": X."""
+    if token.tag_ != "NNS":
+        return None
+    person = scene.leaders.get(token.lemma_.lower())
+    return scene.said(person, "group leader", token) if person else None
+
+
+def authored_text(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """A letter, bill or resolution speaks for whoever wrote, signed or sponsored it: "a
+    letter by X", "the bill, introduced by X", "X sent a letter", "the lead sponsor is X"."""
+    lemma = token.lemma_.lower()
+    if not (lemma in AUTHORED_NOUNS or token.ent_type_ == "LAW"):
+        return None
+    author = (scene.text_authors.get(lemma) or author_of(token)
+              or scene.text_authors.get(""))
+    speaker = scene.resolve(author, index) if author is not None else None
+    if speaker is None:
+        return None
+    return Speaker(speaker.names, "authored text", (token.text, author.text),
+                   person=speaker.person)
+
+
+def text_pronoun(scene: Scene, token: Any, index: int) -> Speaker | None:
+    """It, after a sentence whose speaker was a text ("The bill urges ... It also calls
+    for ..."): that text's author."""
+    last = scene.memory.last_text
+    if token.lower_ != "it" or not last or index - last[0] > 1:
+        return None
+    return Speaker(last[1], "authored text", (token.text,))
+
+
+def article_facts(scene: Scene) -> None:
+    """What the whole article says once, for the rules above: groups led by a named person
+    ("X and 22 other lawmakers"), the authors of texts ("signed by X", "X introduced the
+    bill", "the lead sponsor is X"), acronyms ("Public Action Committee (PAC)")."""
+    for token in scene.doc:
+        lemma = token.lemma_.lower()
+        if (token.tag_ == "NNS" and token.dep_ == "conj"
+                and any(c.lower_ == "other" for c in token.children)):
+            leader = scene.people.person_of(token.head)
+            if leader is not None:
+                scene.leaders.setdefault(lemma, leader)
+        elif lemma in AUTHORSHIP_LEMMAS and token.pos_ == "VERB":
+            _note_author(scene, token)
+        elif lemma == "be":
+            role = next((c for c in token.children if c.dep_ == "nsubj"), None)
+            who = next((c for c in token.children if c.dep_ == "attr"), None)
+            if role is not None and who is not None and role.lemma_.lower() in AUTHOR_ROLES:
+                scene.text_authors.setdefault("", who)
+    for match in _ACRONYM.finditer(scene.article.text):
+        words, acronym = match[1].split(), match[2]
+        capitals = [w for w in words if w[:1].isupper()]
+        if len(acronym) <= len(capitals) and "".join(
+                w[0] for w in capitals[-len(acronym):]) == acronym:
+            first = words.index(capitals[-len(acronym)])
+            scene.acronyms.setdefault(acronym, " ".join(words[first:]))
+
+
+_ACRONYM = re.compile(r"((?:[\w'’-]+ ){1,8})\(([A-Z]{2,8})\)")
+
+
+def _note_author(scene: Scene, verb: Any) -> None:
+    """Record the author of a text an authorship verb governs, active or passive."""
+    agent = next((g for c in verb.children if c.dep_ == "agent"
+                  for g in c.children if g.dep_ == "pobj"), None)
+    for child in verb.children:
+        texts = [child, *child.conjuncts] if child.dep_ in ("nsubjpass", "dobj") else []
+        for text in texts:
+            lemma = text.lemma_.lower()
+            if not (lemma in AUTHORED_NOUNS or text.ent_type_ == "LAW"):
+                continue
+            author = agent if child.dep_ == "nsubjpass" else subject_of(verb)
+            if author is not None:
+                scene.text_authors.setdefault(lemma, author)
+    head = verb.head
+    if verb.dep_ == "acl" and agent is not None and head.lemma_.lower() in AUTHORED_NOUNS:
+        scene.text_authors.setdefault(head.lemma_.lower(), agent)
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ handed to spaCy before it parses.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -84,6 +85,16 @@ class Plan:
     line_starts: tuple[int, ...]
     block_ends_colon: tuple[bool, ...]
     opens_excerpt: bool  # the furniture before the body ends with a colon
+
+    def quotes_within(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The quotations overlapping `[start, end)` (they are sorted and do not overlap)."""
+        k = bisect_right(self.quotes, (end, end))
+        found = []
+        while k > 0 and self.quotes[k - 1][1] > start:
+            k -= 1
+            if self.quotes[k][0] < end:
+                found.append(self.quotes[k])
+        return found[::-1]
 
 
 def _split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:

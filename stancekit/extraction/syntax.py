@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from stancekit.extraction.lexicon import ROLE_WORD_FORMS, SPEECH_LEMMAS
+from stancekit.extraction.lexicon import (
+    NON_REPORT_MODALS,
+    ROLE_WORD_FORMS,
+    SPEECH_LEMMAS,
+    STANCE_ADJECTIVES,
+)
 
 
 def role_word(token: Any) -> str:
@@ -19,11 +24,18 @@ def content_words(tokens: Iterable[Any]) -> set[str]:
 
 
 def is_speech_verb(token: Any) -> bool:
+    """A verb of saying or of taking a stance: "said", "urged", "made it clear", "has been
+    critical of"; not one under a modal of wish or possibility ("should declare")."""
     if token.pos_ not in ("VERB", "AUX") or token.lower_ == "according":
+        return False
+    if any(c.dep_ == "aux" and c.lower_ in NON_REPORT_MODALS for c in token.children):
         return False
     lemma = token.lemma_.lower()
     if lemma == "make":  # "made it clear that ..."
         return any(c.lower_ == "clear" for c in token.children)
+    if lemma == "be":  # "X has been critical of ..."
+        return any(c.dep_ == "acomp" and c.lemma_.lower() in STANCE_ADJECTIVES
+                   for c in token.children)
     return lemma in SPEECH_LEMMAS
 
 
@@ -45,12 +57,17 @@ def subject_of(verb: Any) -> Any | None:
 
 
 def author_of(noun: Any) -> Any | None:
-    """Whose a statement is: "a statement by X", "X's remarks", "a translation from X"."""
+    """Whose a statement is: "a statement by X", "X's remarks", "a translation from X", "the
+    report, released by X"."""
     for child in noun.children:
         if child.dep_ == "poss":
             return child
         if child.dep_ == "prep" and child.lower_ in ("by", "from"):
             return next((g for g in child.children if g.dep_ == "pobj"), None)
+        if child.dep_ == "acl":
+            agent = next((g for g in child.children if g.dep_ == "agent"), None)
+            if agent is not None:
+                return next((g for g in agent.children if g.dep_ == "pobj"), None)
     return None
 
 
@@ -63,10 +80,6 @@ def open_apposition(token: Any) -> Any | None:
             if after < len(token.doc) and token.doc[after] == token.head:
                 return child
     return None
-
-
-def is_indefinite(token: Any) -> bool:
-    return any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in token.children)
 
 
 def is_definite(token: Any) -> bool:
@@ -95,3 +108,16 @@ def noun_phrase(token: Any) -> list[Any]:
             cut.update(t.i for t in child.subtree)
     return [t for t in token.subtree if t.i not in cut]
 
+
+
+def entity_of(token: Any) -> Any | None:
+    """The tokens of the named entity `token` is part of (its label is the token's
+    `ent_type_`), or None."""
+    if not token.ent_type_:
+        return None
+    doc, start, end = token.doc, token.i, token.i + 1
+    while start > 0 and doc[start].ent_iob_ != "B" and doc[start - 1].ent_type_:
+        start -= 1
+    while end < len(doc) and doc[end].ent_iob_ == "I":
+        end += 1
+    return doc[start:end]

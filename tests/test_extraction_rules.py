@@ -1,0 +1,250 @@
+"""One or more tests per attribution rule (stancekit.extraction.rules), on sentences written
+for these tests, checking the speaker and the rule the claim records."""
+
+from __future__ import annotations
+
+import pytest
+
+from stancekit.errors import StancekitError
+from stancekit.extraction import explain_claims, extract_claims, extract_many, load_nlp
+from stancekit.extraction.attribution import REFERENCE_RULES, SENTENCE_RULES
+from stancekit.extraction.segment import plan_article, sections
+from stancekit.records import NARRATOR, Article
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_nlp()
+
+
+def article(body: str, kind: str = "news", title: str = "Harbour plan divides the town",
+            source: str = "Coast Post") -> Article:
+    return Article(id="r", text=f"{title}\n\n{body}\n", title=title, source=source, kind=kind)
+
+
+def attributed(body: str, nlp, kind: str = "news") -> list[tuple[str, str]]:
+    """(speaker, rule) per claim."""
+    return [(a.claim.speaker, a.claim.rule) for a in explain_claims(article(body, kind), nlp=nlp)]
+
+
+def test_rule_order_is_written_down_in_one_place():
+    assert [rule.__name__ for rule in SENTENCE_RULES] == [
+        "opinion_commentary", "reported_speech", "according_to", "speech_noun"]
+    assert REFERENCE_RULES[0].__name__ == "person_pronoun"
+    assert REFERENCE_RULES[-1].__name__ == "collective"
+
+
+# -- sentence rules
+
+
+def test_reported_speech_names_the_subject_of_the_speech_verb(nlp):
+    assert attributed("Harbour master Olga Brandt warned that the pier would flood.", nlp) == [
+        ("Olga Brandt", "reported speech/name")]
+
+
+def test_a_speech_verb_under_should_is_not_a_report(nlp):
+    assert attributed("The mayor should announce a new vote on the pier.", nlp) == [
+        (NARRATOR, "narrator")]
+
+
+def test_stance_adjective_with_be_is_a_stance(nlp):
+    body = "Olga Brandt runs the harbour. Brandt has been critical of the pier plan."
+    assert attributed(body, nlp)[1] == ("Olga Brandt", "reported speech/name")
+
+
+def test_relay_keeps_the_speaker_and_names_the_relay(nlp):
+    body = ("Olga Brandt asked the council to delay the vote, her spokesman Tim Ruiz said.")
+    claim = extract_claims(article(body), nlp=nlp)[0]
+    assert (claim.speaker, claim.via, claim.rule) == ("Olga Brandt", "Tim Ruiz", "relay/name")
+
+
+def test_said_before_the_reported_clause_is_not_a_relay(nlp):
+    body = "Olga Brandt said the council will never approve the pier."
+    assert attributed(body, nlp) == [("Olga Brandt", "reported speech/name")]
+
+
+def test_relay_through_the_reported_clause(nlp):
+    body = ("Olga Brandt sent a note to the council, urging it to delay the vote, "
+            "a local newspaper reported.")
+    claim = extract_claims(article(body), nlp=nlp)[0]
+    assert claim.speaker == "Olga Brandt"
+    assert claim.via == "Local newspaper"
+
+
+def test_according_to(nlp):
+    body = "The pier will cost twice the estimate, according to Olga Brandt."
+    assert attributed(body, nlp) == [("Olga Brandt", "according to/name")]
+
+
+def test_speech_noun(nlp):
+    body = "Olga Brandt spoke on Monday. Brandt's remarks drew applause from the crowd."
+    assert attributed(body, nlp)[1] == ("Olga Brandt", "speech noun/name")
+
+
+def test_quote_continuation_keeps_the_speaker_of_the_quote(nlp):
+    body = ('"The pier is too costly," said Olga Brandt. "We cannot pay for it."\n'
+            '"Nobody asked the fishermen."')
+    assert attributed(body, nlp) == [("Olga Brandt", "reported speech/name"),
+                                     ("Olga Brandt", "quote continuation"),
+                                     ("Olga Brandt", "quote continuation")]
+
+
+def test_debater_quote_and_pronoun_follow_the_speaker_of_the_quote(nlp):
+    body = ("Olga Brandt and Tim Ruiz met in a debate on Friday.\n"
+            'Ruiz countered, "The pier pays for itself."\n'
+            "He added that the fishermen support it.")
+    assert [s for s, _ in attributed(body, nlp)][1:] == ["Tim Ruiz", "Tim Ruiz"]
+
+
+def test_narrator_by_default_in_news(nlp):
+    assert attributed("The pier was built in 1952.", nlp) == [(NARRATOR, "narrator")]
+
+
+def test_opinion_commentary_is_the_author_but_not_a_plain_report(nlp):
+    body = ("The pier is a costly mistake.\n"
+            "Olga Brandt insists that the pier will pay for itself.")
+    assert attributed(body, nlp, kind="opinion") == [
+        ("author:Coast Post", "opinion commentary"), ("Olga Brandt", "reported speech/name")]
+
+
+def test_opinion_commentary_with_the_writers_marks_stays_the_authors(nlp):
+    body = ("The pier is a costly mistake.\n"
+            "Olga Brandt insists that it will pay for itself, but do you believe her?")
+    assert [s for s, _ in attributed(body, nlp, kind="opinion")] == ["author:Coast Post"] * 2
+
+
+# -- reference rules
+
+
+def test_person_pronoun_is_the_last_person_speaker(nlp):
+    body = "Olga Brandt opened the meeting. She said the vote would wait."
+    assert attributed(body, nlp)[1] == ("Olga Brandt", "reported speech/pronoun")
+
+
+def test_group_pronoun_is_the_last_group(nlp):
+    body = "Fishermen said the pier blocks the bay. They warned of lost catches."
+    assert attributed(body, nlp)[1] == ("Fishermen", "reported speech/pronoun")
+
+
+def test_first_person_in_an_opinion_piece_is_the_author(nlp):
+    body = '"The pier must wait until the spring," we wrote in May.'
+    assert attributed(body, nlp, kind="opinion") == [
+        ("author:Coast Post", "reported speech/first person")]
+
+
+def test_relative_pronoun_is_the_noun_it_describes(nlp):
+    body = "Olga Brandt, who said the pier would flood, left the meeting early."
+    assert attributed(body, nlp)[0][0] == "Olga Brandt"
+
+
+def test_role_description_is_the_person_with_that_role(nlp):
+    body = ("Harbour Minister Olga Brandt visited the pier. "
+            "The minister said the work would resume in May.")
+    assert attributed(body, nlp)[1] == ("Olga Brandt", "reported speech/description")
+
+
+def test_description_introduced_by_the_next_sentence(nlp):
+    body = ("The town's new harbour chief said the pier would be finished. "
+            "Olga Brandt took office last week.")
+    assert attributed(body, nlp)[0] == ("Olga Brandt", "reported speech/introduced description")
+
+
+def test_unresolved_role_keeps_the_whole_description(nlp):
+    body = "The head of the harbour agency said the pier was safe."
+    speaker, rule = attributed(body, nlp)[0]
+    assert speaker.startswith("Head of the harbour agency")
+    assert rule == "reported speech/unresolved role"
+
+
+def test_leader_government(nlp):
+    body = ("Mayor Olga Brandt took office in May. "
+            "The government of Mayor Olga Brandt said the pier would be finished.")
+    assert attributed(body, nlp)[1] == ("Brandt administration",
+                                        "reported speech/leader government")
+
+
+def test_listed_people(nlp):
+    body = ("Olga Brandt met Tim Ruiz on Monday. "
+            "The two leaders said they would share the harbour.")
+    assert attributed(body, nlp)[1] == ("Olga Brandt; Tim Ruiz", "reported speech/listed people")
+
+
+@pytest.mark.parametrize("subject, label", [
+    ("Washington", "U.S. government"), ("The White House", "U.S. government"),
+    ("Seoul", "South Korean government"), ("Pyongyang", "North Korea"),
+    ("Beijing", "China"),
+])
+def test_country_and_seat_of_government(nlp, subject, label):
+    assert attributed(f"{subject} said the harbour talks would go on.", nlp) == [
+        (label, "reported speech/country")]
+
+
+def test_unnamed_group_keeps_its_nationality_only(nlp):
+    assert attributed("Some veteran Japanese port officials said the pier was unsafe.", nlp) == [
+        ("Japanese officials", "reported speech/unnamed group")]
+
+
+def test_collective_unnamed_speakers(nlp):
+    assert attributed("Supporters say the pier will bring tourists.", nlp) == [
+        ("Supporters", "reported speech/unnamed group")]
+
+
+def test_group_of_members(nlp):
+    body = "A group of fishermen urged the council to stop the pier."
+    assert attributed(body, nlp) == [("Fishermen", "reported speech/unnamed group")]
+
+
+def test_authored_text_and_group_leader(nlp):
+    body = ("A group of councillors sent a letter to the governor, urging a new vote.\n"
+            "The letter was signed by Councillor Olga Brandt and 12 other councillors.\n"
+            "The councillors note that the pier floods every winter.\n"
+            "The letter urges the governor to act before the spring.\n"
+            "It also calls for a study of the bay.")
+    assert [s for s, _ in attributed(body, nlp)] == ["Olga Brandt", NARRATOR] + ["Olga Brandt"] * 3
+    assert [r for _, r in attributed(body, nlp)][3:] == ["reported speech/authored text"] * 2
+
+
+def test_bill_speaks_for_its_sponsor(nlp):
+    body = ("The Harbour Safety Act calls for a new sea wall.\n"
+            "The lead sponsor is Senator Olga Brandt.")
+    assert attributed(body, nlp)[0] == ("Olga Brandt", "reported speech/authored text")
+
+
+def test_acronym_defined_in_the_article(nlp):
+    body = ("The Harbour Users Alliance (HUA) met on Monday.\n"
+            "The HUA said the pier blocks the bay.")
+    assert attributed(body, nlp)[1][0] == "Harbour Users Alliance"
+
+
+def test_body_qualified_by_its_country(nlp):
+    body = "Japan's Transport Ministry said the pier meets the rules."
+    assert attributed(body, nlp)[0][0] == "Japanese Transport Ministry"
+
+
+# -- the article as a whole
+
+
+def test_long_article_is_parsed_in_sections(nlp):
+    line = "Olga Brandt said the pier would be finished in May."
+    text = "Long harbour report\n\n" + "\n\n".join([line] * 3000) + "\n"
+    long = Article(id="long", text=text, title="Long harbour report", kind="news")
+    assert len(sections(plan_article(long), len(text), 50_000)) > 1
+    claims = extract_claims(long, nlp=nlp)
+    assert len(claims) == 3000
+    assert {c.speaker for c in claims} == {"Olga Brandt"}
+    assert all(long.text[c.start : c.end] == c.text for c in claims)
+
+
+def test_extract_many_isolates_a_bad_article(nlp):
+    good = article("Olga Brandt said the pier would flood.")
+    bad = Article(id="bad", text=None)  # type: ignore[arg-type]
+    failed = []
+    out = list(extract_many([good, bad, good], nlp=nlp,
+                            on_error=lambda a, e: failed.append(a.id)))
+    assert [a.id for a, _ in out] == ["r", "r"]
+    assert failed == ["bad"]
+
+
+def test_without_a_handler_a_bad_article_is_one_clear_error(nlp):
+    with pytest.raises(StancekitError, match="article bad: extraction failed"):
+        list(extract_many([Article(id="bad", text=None)], nlp=nlp))  # type: ignore[arg-type]
