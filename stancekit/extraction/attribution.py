@@ -85,7 +85,7 @@ REFERENCE_RULES: tuple[ReferenceRule, ...] = (
 )
 # Then, for a sentence still without a speaker: quote continuation, the default speaker.
 
-SECTION_CHARS = 50_000  # a longer article is parsed in sections about this long
+SECTION_CHARS = 3_000  # a longer article is parsed in sections about this long (memory)
 ArticleErrorHandler = Callable[[Article, Exception], None]
 
 
