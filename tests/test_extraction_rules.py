@@ -248,3 +248,16 @@ def test_extract_many_isolates_a_bad_article(nlp):
 def test_without_a_handler_a_bad_article_is_one_clear_error(nlp):
     with pytest.raises(StancekitError, match="article bad: extraction failed"):
         list(extract_many([Article(id="bad", text=None)], nlp=nlp))  # type: ignore[arg-type]
+
+
+def test_stated_position(nlp):
+    body = "The delay reflects Olga Brandt's position that the pier must wait."
+    assert attributed(body, nlp) == [("Olga Brandt", "stated position/name")]
+
+
+def test_two_clauses_with_two_speakers_are_two_claims(nlp):
+    body = ("Olga Brandt has agreed with the council that the pier is needed, "
+            "and residents have urged the town to stop it.")
+    claims = extract_claims(article(body), nlp=nlp)
+    assert [c.speaker for c in claims] == ["Olga Brandt", "Residents"]
+    assert claims[1].text.startswith("and residents")

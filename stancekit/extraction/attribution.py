@@ -179,7 +179,7 @@ class _Attributor:
         return out
 
     def _units(self, index: int) -> list[_Unit]:
-        """One sentence as one claim, or as two where ", but" / ", while" joins two clauses
+        """One sentence as one claim, or as two where ", but" / ", and" joins two clauses
         with different speakers ("X said ..., but experts predict ...")."""
         sentence, span = self.plan.sentences[index], self.scene.spans[index]
         root = span.root
