@@ -29,7 +29,8 @@ def attributed(body: str, nlp, kind: str = "news") -> list[tuple[str, str]]:
 
 def test_rule_order_is_written_down_in_one_place():
     assert [rule.__name__ for rule in SENTENCE_RULES] == [
-        "opinion_commentary", "reported_speech", "according_to", "speech_noun"]
+        "opinion_commentary", "reported_speech", "according_to", "speech_noun",
+        "stated_position"]
     assert REFERENCE_RULES[0].__name__ == "person_pronoun"
     assert REFERENCE_RULES[-1].__name__ == "collective"
 
@@ -179,9 +180,13 @@ def test_country_and_seat_of_government(nlp, subject, label):
         (label, "reported speech/country")]
 
 
-def test_unnamed_group_keeps_its_nationality_only(nlp):
-    assert attributed("Some veteran Japanese port officials said the pier was unsafe.", nlp) == [
-        ("Japanese officials", "reported speech/unnamed group")]
+@pytest.mark.parametrize("subject, label", [
+    ("Some veteran Japanese officials", "Japanese officials"),
+    ("Japanese port officials", "Officials"),  # the nationality is the port's
+])
+def test_unnamed_group_keeps_its_nationality_only(nlp, subject, label):
+    assert attributed(f"{subject} said the pier was unsafe.", nlp) == [
+        (label, "reported speech/unnamed group")]
 
 
 def test_collective_unnamed_speakers(nlp):
@@ -248,3 +253,16 @@ def test_extract_many_isolates_a_bad_article(nlp):
 def test_without_a_handler_a_bad_article_is_one_clear_error(nlp):
     with pytest.raises(StancekitError, match="article bad: extraction failed"):
         list(extract_many([Article(id="bad", text=None)], nlp=nlp))  # type: ignore[arg-type]
+
+
+def test_stated_position(nlp):
+    body = "The delay reflects Olga Brandt's position that the pier must wait."
+    assert attributed(body, nlp) == [("Olga Brandt", "stated position/name")]
+
+
+def test_two_clauses_with_two_speakers_are_two_claims(nlp):
+    body = ("Olga Brandt has agreed with the council that the pier is needed, "
+            "and residents have urged the town to stop it.")
+    claims = extract_claims(article(body), nlp=nlp)
+    assert [c.speaker for c in claims] == ["Olga Brandt", "Residents"]
+    assert claims[1].text.startswith("and residents")

@@ -85,7 +85,7 @@ REFERENCE_RULES: tuple[ReferenceRule, ...] = (
 )
 # Then, for a sentence still without a speaker: quote continuation, the default speaker.
 
-SECTION_CHARS = 50_000  # a longer article is parsed in sections about this long
+SECTION_CHARS = 3_000  # a longer article is parsed in sections about this long (memory)
 ArticleErrorHandler = Callable[[Article, Exception], None]
 
 
@@ -179,7 +179,7 @@ class _Attributor:
         return out
 
     def _units(self, index: int) -> list[_Unit]:
-        """One sentence as one claim, or as two where ", but" / ", while" joins two clauses
+        """One sentence as one claim, or as two where ", but" / ", and" joins two clauses
         with different speakers ("X said ..., but experts predict ...")."""
         sentence, span = self.plan.sentences[index], self.scene.spans[index]
         root = span.root

@@ -94,7 +94,7 @@ GROUP_PRONOUNS = frozenset("they them".split())
 FIRST_PERSON = frozenset("i we".split())
 RELATIVE_PRONOUNS = frozenset("who which that whom".split())
 LEADING_DETERMINERS = frozenset("the a an some many most several other both all".split())
-CLAUSE_CONJUNCTIONS = frozenset("but while whereas".split())
+CLAUSE_CONJUNCTIONS = frozenset("but while whereas and".split())
 FIRST_PERSON_TEXT = re.compile(r"\b(?:I|I['’]m|I['’]ve|me|my|we|We|us|our|Our|you|You|your)\b")
 
 # Countries as speakers: (adjective, label, names and seats of government that stand for it).

@@ -162,8 +162,9 @@ def opinion_commentary(scene: Scene, index: int, tokens: Any) -> Speaker | None:
 
 def plain_report(scene: Scene, index: int, tokens: Any) -> bool:
     """The sentence's main verb is a verb of saying (`lexicon.REPORT_LEMMAS`: "said",
-    "insists", "decry", not "wants" or "understand") with a third-person subject, and the
-    writer leaves no mark on it (first or second person, a question, an imperative)."""
+    "insists", "decry", not "wants" or "understand") with a third-person subject, or it cites
+    a source ("according to X", "X's remarks ..."), and the writer leaves no mark on it (first
+    or second person, a question, an imperative)."""
     if writer_marks(scene, index):
         return False
     for token in tokens:
@@ -175,7 +176,7 @@ def plain_report(scene: Scene, index: int, tokens: Any) -> bool:
             if (subject is not None and not passive
                     and subject.lower_ not in FIRST_PERSON | {"you"}):
                 return True
-    source = according_to(scene, index, tokens)
+    source = according_to(scene, index, tokens) or speech_noun(scene, index, tokens)
     return source is not None and not source.document
 
 
