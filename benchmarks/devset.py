@@ -46,6 +46,7 @@ def recipes() -> dict[str, tuple[str, dict[str, Any]]]:
     from stancekit.models.finetune import FineTuneSettings
 
     contrastive = FineTuneSettings(contrastive_epochs=1)
+    longer = FineTuneSettings(min_steps=200)
     return {
         "baseline": ("baseline", {"context": False}),
         "baseline+context": ("baseline", {"context": True}),
@@ -53,6 +54,7 @@ def recipes() -> dict[str, tuple[str, dict[str, Any]]]:
         "two-head+context": ("finetuned", {"context": True}),
         "contrastive": ("finetuned", {"context": False, "settings": contrastive}),
         "contrastive+context": ("finetuned", {"context": True, "settings": contrastive}),
+        "two-head+context+200steps": ("finetuned", {"context": True, "settings": longer}),
     }
 
 

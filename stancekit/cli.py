@@ -26,7 +26,7 @@ Reads articles, extracts claims with their speakers, classifies each claim's sta
 
 EPILOG = """\
 examples:
-  python -m stancekit train                       train on labels/claims.jsonl, write models/
+  python -m stancekit train                       train on labels/*.jsonl, write models/
   python -m stancekit score seeds/                score the seed articles into stancekit-out/
   python -m stancekit extract article.txt         print the claims and speakers of an article
   python -m stancekit labels check                validate the files in labels/ against seeds/
@@ -47,7 +47,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--labels", type=Path, action="append", default=None, metavar="PATH",
                    help="label file (.jsonl or .csv) or folder; repeat for several "
-                   "(default: labels/claims.jsonl)")
+                   "(default: labels/, i.e. claims.jsonl and written.jsonl)")
     p.add_argument("--method", choices=("baseline", "finetuned", "all"), default="all",
                    help="which classifier to train (default: %(default)s)")
     p.add_argument("--out", type=Path, default=Path("models"),
@@ -80,7 +80,7 @@ def _run_train(args: argparse.Namespace) -> int:
     from stancekit.reading import read_articles
     from stancekit.training import TrainOptions, results_table, train
 
-    paths = args.labels or [Path("labels/claims.jsonl")]
+    paths = args.labels or [Path("labels")]
     claims = load_labels(paths)
     articles = {a.id: a for a in read_articles(args.articles)} if args.articles.is_dir() else {}
     methods = ("baseline", "finetuned") if args.method == "all" else (args.method,)

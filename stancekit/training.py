@@ -63,14 +63,20 @@ def make_classifier(method: str, options: TrainOptions, mask: bool = False) -> C
 def label_rows(
     claims: Sequence[LabeledClaim], articles: Mapping[str, Article] | None = None
 ) -> list[ClaimInput]:
-    """Model rows of labeled claims, with each claim's context (see `claim_context`) when
-    its article is in `articles` and its offsets are known; else no context."""
+    """Model rows of labeled claims, each with its context (see `claim_context`) from its
+    article when that is in `articles` and the offsets are known. A claim without offsets
+    in a group of such claims (written claims: one imagined story per group, in reading
+    order) takes the previous claim of its group as its previous sentence."""
     rows = []
+    previous: dict[str, str] = {}
     for c in claims:
         article = (articles or {}).get(c.article)
         context = ""
         if article is not None and c.start is not None:
             context = claim_context(article.text, c.start, article.title)
+        elif c.start is None and c.article:
+            context = previous.get(c.article, "")
+            previous[c.article] = c.text
         rows.append(ClaimInput(c.text, c.target, c.speaker, context))
     return rows
 

@@ -125,3 +125,49 @@ def test_missing_weights_is_a_model_error(model: FineTunedClassifier, tmp_path) 
     (tmp_path / "model.safetensors").unlink()
     with pytest.raises(ModelError, match="model.safetensors is missing"):
         load(tmp_path)
+
+
+def synthetic_claims(n: int) -> list:
+    """`n` claims made from templates: stance from the verb, sentiment from the adjective."""
+    from stancekit.records import LabeledClaim
+
+    verbs = {"favor": ["backs", "welcomes", "urges"], "against": ["rejects", "opposes", "fears"],
+             "none": ["mentions", "describes", "reports on"]}
+    moods = {"favor": "hopeful", "against": "grim", "none": "plain"}
+    sentiment = {"favor": "positive", "against": "negative", "none": "neutral"}
+    claims = []
+    for i in range(n):
+        stance = ("favor", "against", "none")[i % 3]
+        verb = verbs[stance][(i // 3) % 3]
+        text = f"Speaker {i % 17} {verb} the plan in a {moods[stance]} note number {i}."
+        claims.append(LabeledClaim(f"s{i}", text, "the plan", stance, sentiment[stance],
+                                   article=f"doc{i % 40}"))
+    return claims
+
+
+def test_the_schedule_is_sized_by_the_data() -> None:
+    from stancekit.models.finetune import plan_schedule
+
+    few = plan_schedule(149, FineTuneSettings())
+    assert (few.n_validation, few.steps_per_epoch, few.epochs) == (0, 10, 8)  # ~80 steps
+    many = plan_schedule(2900, FineTuneSettings())  # a multi-target tweet benchmark's size
+    assert many.n_validation == 290 and many.n_train == 2610
+    assert many.epochs == 3 and many.epochs * many.steps_per_epoch >= 480  # not one epoch
+    assert plan_schedule(2900, FineTuneSettings(epochs=5)).epochs == 5
+    assert plan_schedule(30, FineTuneSettings()).epochs == 12  # capped
+
+
+def test_a_larger_set_trains_with_early_stopping_on_held_out_claims(tiny_base: str) -> None:
+    """600 synthetic claims: 60 held out, several epochs, the best epoch kept; and it learns."""
+    claims = synthetic_claims(600)
+    settings = FineTuneSettings(batch_size=32, max_epochs=4, min_epochs=4, lr=5e-4,
+                                head_lr=5e-3, max_length=32, frozen_layers=0, patience=1)
+    model = fit_claims(FineTunedClassifier(base_model=tiny_base, settings=settings, context=False),
+                       claims, label_rows(claims))
+    schedule = model.card.settings["schedule"]
+    assert schedule["n_validation"] == 60 and schedule["n_train"] == 540
+    assert schedule["epochs_planned"] == 4 and 1 <= schedule["epochs_kept"] <= 4
+    fresh = synthetic_claims(630)[600:]
+    predicted = [p.stance for p in model.predict(label_rows(fresh))]
+    accuracy = sum(p == c.stance for p, c in zip(predicted, fresh, strict=True)) / len(fresh)
+    assert accuracy > 0.6

@@ -170,3 +170,21 @@ def test_labels_load_as_a_dataset(tmp_path) -> None:
     data = load_dataset(labels)
     assert len(data) == 12 and data[0]["text"] == make_claims()[0].text
     assert set(data["stance"]) == {"favor", "against", "none"}
+
+
+def test_train_and_evaluate_cross_validate_alike(tmp_path, capsys) -> None:
+    """`evaluate --cv yes` refits clones of the saved model on the same folds as `train`,
+    with context from the same articles: the same out-of-fold figures."""
+    labels = tmp_path / "claims.jsonl"
+    labels.write_text("".join(json.dumps(c.to_dict()) + "\n" for c in make_claims()))
+    out = tmp_path / "models"
+    assert main(["train", "--labels", str(labels), "--method", "baseline", "--context", "yes",
+                 "--out", str(out), "--folds", "3", "--quiet"]) == 0
+    pooled = read_card(out / "baseline").cv["unmasked"]["pooled"]
+    capsys.readouterr()
+    assert main(["evaluate", "--labels", str(labels), "--model", str(out / "baseline"),
+                 "--cv", "yes", "--folds", "3", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["stance"]["f_avg"] == pytest.approx(pooled["stance_f_avg"])
+    assert report["stance"]["macro_f1"] == pytest.approx(pooled["stance_macro_f1"])
+    assert report["sentiment"]["macro_f1"] == pytest.approx(pooled["sentiment_macro_f1"])

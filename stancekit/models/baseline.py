@@ -294,7 +294,9 @@ class BaselineClassifier(ClaimClassifier):
         check_label_sets(card, stance, parts.get("sentiment"), path)
         names = cls._get_param_names()
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in card.settings.items()}
-        model = cls(**{k: v for k, v in params.items() if k in names})
+        params = {k: v for k, v in params.items() if k in names}
+        params.update(context=card.context, mask_speakers=card.masked_speakers)
+        model = cls(**params)
         model.card_, model.features_, model.stance_model_ = card, features, stance
         model.context_features_ = parts.get("context_features")
         model.sentiment_model_ = parts.get("sentiment")

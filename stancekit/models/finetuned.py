@@ -314,8 +314,9 @@ class FineTunedClassifier(ClaimClassifier):
         settings = FineTuneSettings(**{
             k: v for k, v in (params.pop("settings", None) or {}).items() if k in names
         })
-        model = cls(**{k: v for k, v in params.items() if k in cls._get_param_names()},
-                    settings=settings)
+        params = {k: v for k, v in params.items() if k in cls._get_param_names()}
+        params.update(settings=settings, context=card.context, mask_speakers=card.masked_speakers)
+        model = cls(**params)
         model.card_, model.max_length_ = card, settings.max_length
         model.classes_ = np.array(card.stances, dtype=object)
         model.sentiments_ = np.array(card.sentiments, dtype=object)
