@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stancekit.version import __version__
 from stancekit.errors import ModelError
 from stancekit.integrity import CARD_FILE, folder_digests, validate_card
 from stancekit.records import DEFAULT_TARGET
+from stancekit.version import __version__
 
 README_FILE = "README.md"
 METHODS: tuple[str, ...] = ("baseline", "finetuned")

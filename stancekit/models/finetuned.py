@@ -30,8 +30,8 @@ from transformers.utils import cached_file
 from transformers.utils import logging as hf_logging
 
 from stancekit.errors import ModelError
-from stancekit.models.base import MISSING, ClaimClassifier, free_cores
 from stancekit.integrity import check_folder, check_loading_info, sha256_of, tokenizer_class
+from stancekit.models.base import MISSING, ClaimClassifier, free_cores
 from stancekit.models.card import read_card, write_card
 from stancekit.models.finetune import IGNORE, FineTuneSettings, Trainer, pad_batch
 from stancekit.models.inputs import ClaimInput
