@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from stancekit.errors import ArticleError, InputError
+from stancekit.extraction.identity import link_in_article
 from stancekit.models.inputs import claim_context
 from stancekit.reading import read_articles
 from stancekit.records import Article, Claim, ScoredClaim
@@ -86,7 +87,7 @@ class Pipeline:
             if arrived:
                 arrived.popleft()
             if claims:
-                yield article, claims
+                yield article, link_in_article(claims, article.text)
             else:
                 on_error(ArticleError(article.id, "extract", no_claims_reason(article.text)))
         report_not_english(None)

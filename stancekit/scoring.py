@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 from stancekit.aggregation import PositionAggregator
 from stancekit.engines import get_engine
 from stancekit.errors import ArticleError, InputError, ModelError, StancekitError
+from stancekit.extraction.identity import resolve_speakers
 from stancekit.journal import (
     CLAIMS_FILE,
     ERRORS_FILE,
@@ -192,7 +194,7 @@ def score_to_dir(
         summary = RunSummary(Path(out), 0, 0, journal.n_errors, 0.0, [], target)
     else:
         summary = finish_run(journal.folder, target, fmt, by=by,
-                             model=describe_model(model.card))
+                             model=describe_model(model.card), aliases=aliases)
         journal.publish()
         summary.out = Path(out)
     summary.model = None if folder is None else str(folder)
@@ -207,13 +209,16 @@ def _progress_bar(enabled: bool) -> Any:
 
 
 def finish_run(out: Path, target: str, fmt: str = "jsonl", by: str | None = None,
-               model: str = "") -> RunSummary:
+               model: str = "", aliases: Any = None) -> RunSummary:
     """From a finished journal: speakers.csv, report.html and the claims export; with `by`,
     positions_over_time.csv too (the articles' dates are in progress.jsonl). `model` names
-    the model in the report."""
+    the model in the report. Speakers are grouped under one canonical name across the run
+    (`stancekit.extraction.identity`, with the alias table `aliases` when given)."""
     articles = ArticleIndex(ArticleInfo.from_record(record)
                             for record, _ in read_jsonl(out / PROGRESS_FILE, skip_error))
-    aggregator = PositionAggregator()
+    identity = resolve_speakers(
+        Counter(record["speaker"] for record, _ in read_jsonl(out / CLAIMS_FILE)), aliases)
+    aggregator = PositionAggregator(canonical=identity.canonical)
     n_claims = 0
     for record, _ in read_jsonl(out / CLAIMS_FILE):
         period = articles.period(record["article"], by) if by else None
@@ -257,11 +262,11 @@ class ScoreResult:
 
     @classmethod
     def collect(cls, results: Iterable[tuple[Any, list[ScoredClaim]]],
-                errors: list[dict[str, Any]], target: str) -> ScoreResult:
-        """A result from (article, scored claims) pairs, aggregating speakers as they come."""
+                errors: list[dict[str, Any]], target: str, aliases: Any = None) -> ScoreResult:
+        """A result from (article, scored claims) pairs, speakers grouped under one canonical
+        name across them (as `finish_run` groups them)."""
         import pandas as pd
 
-        aggregator = PositionAggregator()
         scored: list[ScoredClaim] = []
         articles: dict[str, ArticleInfo] = {}
         n_articles = 0
@@ -269,9 +274,11 @@ class ScoreResult:
             n_articles += 1
             if isinstance(article, Article):
                 articles[article.id] = article_info(article)
-            for claim in article_scored:
-                aggregator.add(claim)
-                scored.append(claim)
+            scored.extend(article_scored)
+        identity = resolve_speakers(Counter(s.claim.speaker for s in scored), aliases)
+        aggregator = PositionAggregator(canonical=identity.canonical)
+        for claim in scored:
+            aggregator.add(claim)
         positions = aggregator.positions()
         return cls(pd.DataFrame([flat_claim(s.to_record()) for s in scored]),
                    pd.DataFrame(speaker_rows(positions)), errors, positions, scored, target,
@@ -318,4 +325,4 @@ def score(
         results = get_engine(engine).run(pipeline, on_error, paths=paths)
     else:
         results = get_engine(engine).run(pipeline, on_error, articles=articles)
-    return ScoreResult.collect(results, errors, target)
+    return ScoreResult.collect(results, errors, target, aliases)
