@@ -266,3 +266,20 @@ def test_two_clauses_with_two_speakers_are_two_claims(nlp):
     claims = extract_claims(article(body), nlp=nlp)
     assert [c.speaker for c in claims] == ["Olga Brandt", "Residents"]
     assert claims[1].text.startswith("and residents")
+
+
+def test_hoping_is_a_stance_in_an_opinion_piece(nlp):
+    body = "The pier is a costly mistake.\nThe council is hoping to replace it with a park."
+    assert attributed(body, nlp, kind="opinion")[1] == ("Council", "reported speech/collective")
+
+
+def test_a_future_or_conditional_report_stays_the_writers(nlp):
+    body = ("The pier is a costly mistake.\n"
+            "If the town asks, the council will not hope for a park.")
+    assert [s for s, _ in attributed(body, nlp, kind="opinion")] == ["author:Coast Post"] * 2
+
+
+def test_body_named_in_apposition(nlp):
+    body = ("According to a report released by the campaign Harbour Watch, "
+            "the pier floods every winter.")
+    assert attributed(body, nlp)[0][0] == "Harbour Watch"

@@ -144,7 +144,9 @@ REPORT_LEMMAS = frozenset(
     """say tell urge insist warn announce state declare claim argue propose ask demand stress
     note add write tweet decry reject oppose criticize criticise condemn denounce call
     reiterate emphasize emphasise vow pledge promise suggest predict accuse deny counter
-    retort reply respond maintain contend allege describe be spout talk""".split()
+    retort reply respond maintain contend allege describe be spout talk hope""".split()
 )
 # Nouns of a held position: "Washington's position that ..." is Washington's.
 POSITION_NOUNS = frozenset("position stance view stand belief insistence demand".split())
+# Forms spaCy's English lemmatizer gets wrong ("hoping" -> "hop"), by form.
+LEMMA_FIXES = {"hoping": "hope", "hopes": "hope"}
