@@ -283,3 +283,11 @@ def test_body_named_in_apposition(nlp):
     body = ("According to a report released by the campaign Harbour Watch, "
             "the pier floods every winter.")
     assert attributed(body, nlp)[0][0] == "Harbour Watch"
+
+
+def test_leading_while_contrasts_two_speakers(nlp):
+    body = ("While Councillor Ana Ruiz has been vocal in her opposition to the pier, "
+            "Councillor Tom Hale has publicly expressed his support.")
+    claims = extract_claims(article(body), nlp=nlp)
+    assert [c.speaker for c in claims] == ["Ana Ruiz", "Tom Hale"]
+    assert claims[1].text.startswith("Councillor Tom Hale")

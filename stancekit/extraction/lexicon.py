@@ -95,6 +95,7 @@ FIRST_PERSON = frozenset("i we".split())
 RELATIVE_PRONOUNS = frozenset("who which that whom".split())
 LEADING_DETERMINERS = frozenset("the a an some many most several other both all".split())
 CLAUSE_CONJUNCTIONS = frozenset("but while whereas and".split())
+LEADING_CONTRASTS = frozenset("while whereas".split())  # "While X ..., Y ...": two claims
 FIRST_PERSON_TEXT = re.compile(r"\b(?:I|I['’]m|I['’]ve|me|my|we|We|us|our|Our|you|You|your)\b")
 
 # Countries as speakers: (adjective, label, names and seats of government that stand for it).
