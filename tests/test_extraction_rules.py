@@ -30,7 +30,7 @@ def attributed(body: str, nlp, kind: str = "news") -> list[tuple[str, str]]:
 def test_rule_order_is_written_down_in_one_place():
     assert [rule.__name__ for rule in SENTENCE_RULES] == [
         "opinion_commentary", "reported_speech", "according_to", "speech_noun",
-        "stated_position"]
+        "stated_position", "reporter_analysis"]
     assert REFERENCE_RULES[0].__name__ == "person_pronoun"
     assert REFERENCE_RULES[-1].__name__ == "collective"
 
@@ -291,3 +291,8 @@ def test_leading_while_contrasts_two_speakers(nlp):
     claims = extract_claims(article(body), nlp=nlp)
     assert [c.speaker for c in claims] == ["Ana Ruiz", "Tom Hale"]
     assert claims[1].text.startswith("Councillor Tom Hale")
+
+
+def test_reporter_analysis_puts_the_position_on_the_actor(nlp):
+    body = "Harbour chief Olga Brandt seems to have stepped on the brakes."
+    assert attributed(body, nlp) == [("Olga Brandt", "reporter analysis/name")]

@@ -43,6 +43,7 @@ from stancekit.extraction.rules import (
     person_pronoun,
     relative_pronoun,
     reported_speech,
+    reporter_analysis,
     role_description,
     speech_noun,
     stated_position,
@@ -62,6 +63,7 @@ SENTENCE_RULES: tuple[SentenceRule, ...] = (
     according_to,
     speech_noun,
     stated_position,
+    reporter_analysis,
 )
 # What one noun of a speaker's phrase refers to: the first rule that resolves it wins.
 REFERENCE_RULES: tuple[ReferenceRule, ...] = (

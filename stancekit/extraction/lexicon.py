@@ -151,3 +151,5 @@ REPORT_LEMMAS = frozenset(
 POSITION_NOUNS = frozenset("position stance view stand belief insistence demand".split())
 # Forms spaCy's English lemmatizer gets wrong ("hoping" -> "hop"), by form.
 LEMMA_FIXES = {"hoping": "hope", "hopes": "hope"}
+# Verbs of a reporter's reading of an actor: "X seems to ...", "X appears to ...".
+ANALYSIS_LEMMAS = frozenset("seem appear".split())

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from stancekit.extraction.lexicon import (
+    ANALYSIS_LEMMAS,
     AUTHOR_ROLES,
     AUTHORED_NOUNS,
     AUTHORSHIP_LEMMAS,
@@ -321,6 +322,20 @@ def stated_position(scene: Scene, index: int, tokens: Any) -> Speaker | None:
         if speaker is not None:
             return Speaker(speaker.names, f"stated position/{speaker.rule}",
                            (_phrase_text(owner), token.text), person=speaker.person)
+    return None
+
+
+def reporter_analysis(scene: Scene, index: int, tokens: Any) -> Speaker | None:
+    """The reporter's analysis that puts a position on an actor: "X seems to have stepped on
+    the brakes", "Y appears ready to ..." is X's (Y's)."""
+    for token in tokens:
+        if (token.dep_ == "ROOT" and base_form(token) in ANALYSIS_LEMMAS
+                and token.i not in scene.quoted):
+            subject = next((c for c in token.children if c.dep_ == "nsubj"), None)
+            speaker = scene.resolve(subject, index) if subject is not None else None
+            if speaker is not None:
+                return Speaker(speaker.names, f"reporter analysis/{speaker.rule}",
+                               (_phrase_text(subject), token.text), person=speaker.person)
     return None
 
 
