@@ -30,7 +30,7 @@ def attributed(body: str, nlp, kind: str = "news") -> list[tuple[str, str]]:
 def test_rule_order_is_written_down_in_one_place():
     assert [rule.__name__ for rule in SENTENCE_RULES] == [
         "opinion_commentary", "reported_speech", "according_to", "speech_noun",
-        "stated_position"]
+        "stated_position", "reporter_analysis"]
     assert REFERENCE_RULES[0].__name__ == "person_pronoun"
     assert REFERENCE_RULES[-1].__name__ == "collective"
 
@@ -266,3 +266,33 @@ def test_two_clauses_with_two_speakers_are_two_claims(nlp):
     claims = extract_claims(article(body), nlp=nlp)
     assert [c.speaker for c in claims] == ["Olga Brandt", "Residents"]
     assert claims[1].text.startswith("and residents")
+
+
+def test_hoping_is_a_stance_in_an_opinion_piece(nlp):
+    body = "The pier is a costly mistake.\nThe council is hoping to replace it with a park."
+    assert attributed(body, nlp, kind="opinion")[1] == ("Council", "reported speech/collective")
+
+
+def test_a_future_or_conditional_report_stays_the_writers(nlp):
+    body = ("The pier is a costly mistake.\n"
+            "If the town asks, the council will not hope for a park.")
+    assert [s for s, _ in attributed(body, nlp, kind="opinion")] == ["author:Coast Post"] * 2
+
+
+def test_body_named_in_apposition(nlp):
+    body = ("According to a report released by the campaign Harbour Watch, "
+            "the pier floods every winter.")
+    assert attributed(body, nlp)[0][0] == "Harbour Watch"
+
+
+def test_leading_while_contrasts_two_speakers(nlp):
+    body = ("While Councillor Ana Ruiz has been vocal in her opposition to the pier, "
+            "Councillor Tom Hale has publicly expressed his support.")
+    claims = extract_claims(article(body), nlp=nlp)
+    assert [c.speaker for c in claims] == ["Ana Ruiz", "Tom Hale"]
+    assert claims[1].text.startswith("Councillor Tom Hale")
+
+
+def test_reporter_analysis_puts_the_position_on_the_actor(nlp):
+    body = "Harbour chief Olga Brandt seems to have stepped on the brakes."
+    assert attributed(body, nlp) == [("Olga Brandt", "reporter analysis/name")]

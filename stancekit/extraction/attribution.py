@@ -17,7 +17,7 @@ from typing import Any
 
 from stancekit.errors import StancekitError
 from stancekit.extraction.genre import infer_kind
-from stancekit.extraction.lexicon import CLAUSE_CONJUNCTIONS
+from stancekit.extraction.lexicon import CLAUSE_CONJUNCTIONS, LEADING_CONTRASTS
 from stancekit.extraction.names import AliasTable
 from stancekit.extraction.people import People, Person
 from stancekit.extraction.rules import (
@@ -43,6 +43,7 @@ from stancekit.extraction.rules import (
     person_pronoun,
     relative_pronoun,
     reported_speech,
+    reporter_analysis,
     role_description,
     speech_noun,
     stated_position,
@@ -62,6 +63,7 @@ SENTENCE_RULES: tuple[SentenceRule, ...] = (
     according_to,
     speech_noun,
     stated_position,
+    reporter_analysis,
 )
 # What one noun of a speaker's phrase refers to: the first rule that resolves it wins.
 REFERENCE_RULES: tuple[ReferenceRule, ...] = (
@@ -180,24 +182,38 @@ class _Attributor:
 
     def _units(self, index: int) -> list[_Unit]:
         """One sentence as one claim, or as two where ", but" / ", and" joins two clauses
-        with different speakers ("X said ..., but experts predict ...")."""
+        with different speakers ("X said ..., but experts predict ...") or a leading "While X
+        ..., Y ..." contrasts two speakers."""
         sentence, span = self.plan.sentences[index], self.scene.spans[index]
         root = span.root
+        for comma, second_start in self._clause_joints(span, root):
+            first = self._own(index, span[: comma.i - span.start])
+            second = self._own(index, span[second_start.i - span.start :])
+            after_conjunction = second_start.lower_ in CLAUSE_CONJUNCTIONS
+            if (first and first.names) != (second and second.names) and (
+                    after_conjunction or (first is not None and second is not None)):
+                self.memory.remember(index, first, self.scene.author)
+                self.memory.remember(index, second, self.scene.author)
+                return [_Unit(sentence.start, comma.idx, index, first),
+                        _Unit(second_start.idx, sentence.end, index, second)]
+        speaker = self._own(index, span)
+        self.memory.remember(index, speaker, self.scene.author)
+        return [_Unit(sentence.start, sentence.end, index, speaker)]
+
+    def _clause_joints(self, span: Any, root: Any) -> Iterator[tuple[Any, Any]]:
+        """(comma, first token of the second clause) where a sentence may split: ", but X",
+        ", and X", ", while X"; and after a leading "While X ..." clause."""
+        first = span[0]
+        if first.lower_ in LEADING_CONTRASTS and first.head.dep_ == "advcl":
+            edge = first.head.right_edge.i
+            comma = edge if self.doc[edge].text == "," else edge + 1
+            if comma + 1 < span.end and self.doc[comma].text == ",":
+                yield self.doc[comma], self.doc[comma + 1]
         for token in span:
             if (token.lower_ in CLAUSE_CONJUNCTIONS and token.i > span.start
                     and self.doc[token.i - 1].text == "," and token.i not in self.scene.quoted
                     and clause_verb(token).head == root and clause_verb(token) != root):
-                comma = self.doc[token.i - 1]
-                first = self._own(index, span[: comma.i - span.start])
-                second = self._own(index, span[token.i - span.start :])
-                if (first and first.names) != (second and second.names):
-                    self.memory.remember(index, first, self.scene.author)
-                    self.memory.remember(index, second, self.scene.author)
-                    return [_Unit(sentence.start, comma.idx, index, first),
-                            _Unit(token.idx, sentence.end, index, second)]
-        speaker = self._own(index, span)
-        self.memory.remember(index, speaker, self.scene.author)
-        return [_Unit(sentence.start, sentence.end, index, speaker)]
+                yield self.doc[token.i - 1], token
 
     def _own(self, index: int, tokens: Any) -> Speaker | None:
         """The first sentence rule's speaker for the words of a sentence or clause."""

@@ -95,6 +95,7 @@ FIRST_PERSON = frozenset("i we".split())
 RELATIVE_PRONOUNS = frozenset("who which that whom".split())
 LEADING_DETERMINERS = frozenset("the a an some many most several other both all".split())
 CLAUSE_CONJUNCTIONS = frozenset("but while whereas and".split())
+LEADING_CONTRASTS = frozenset("while whereas".split())  # "While X ..., Y ...": two claims
 FIRST_PERSON_TEXT = re.compile(r"\b(?:I|I['’]m|I['’]ve|me|my|we|We|us|our|Our|you|You|your)\b")
 
 # Countries as speakers: (adjective, label, names and seats of government that stand for it).
@@ -144,7 +145,11 @@ REPORT_LEMMAS = frozenset(
     """say tell urge insist warn announce state declare claim argue propose ask demand stress
     note add write tweet decry reject oppose criticize criticise condemn denounce call
     reiterate emphasize emphasise vow pledge promise suggest predict accuse deny counter
-    retort reply respond maintain contend allege describe be spout talk""".split()
+    retort reply respond maintain contend allege describe be spout talk hope""".split()
 )
 # Nouns of a held position: "Washington's position that ..." is Washington's.
 POSITION_NOUNS = frozenset("position stance view stand belief insistence demand".split())
+# Forms spaCy's English lemmatizer gets wrong ("hoping" -> "hop"), by form.
+LEMMA_FIXES = {"hoping": "hope", "hopes": "hope"}
+# Verbs of a reporter's reading of an actor: "X seems to ...", "X appears to ...".
+ANALYSIS_LEMMAS = frozenset("seem appear".split())

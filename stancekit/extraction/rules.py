@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from stancekit.extraction.lexicon import (
+    ANALYSIS_LEMMAS,
     AUTHOR_ROLES,
     AUTHORED_NOUNS,
     AUTHORSHIP_LEMMAS,
@@ -54,6 +55,7 @@ from stancekit.extraction.people import People, Person
 from stancekit.extraction.segment import Plan
 from stancekit.extraction.syntax import (
     author_of,
+    base_form,
     content_words,
     depth,
     entity_of,
@@ -169,8 +171,8 @@ def plain_report(scene: Scene, index: int, tokens: Any) -> bool:
         return False
     for token in tokens:
         if (token.dep_ == "ROOT" or (token.dep_ == "conj" and token.head.dep_ == "ROOT")) and (
-                token.lemma_.lower() in REPORT_LEMMAS and token.i not in scene.quoted
-                and is_speech_verb(token)):
+                base_form(token) in REPORT_LEMMAS and token.i not in scene.quoted
+                and is_speech_verb(token) and not _hypothetical(token)):
             passive = any(c.dep_ in ("auxpass", "nsubjpass") for c in token.children)
             subject = subject_of(token)
             if (subject is not None and not passive
@@ -178,6 +180,13 @@ def plain_report(scene: Scene, index: int, tokens: Any) -> bool:
                 return True
     source = according_to(scene, index, tokens) or speech_noun(scene, index, tokens)
     return source is not None and not source.document
+
+
+def _hypothetical(verb: Any) -> bool:
+    """A verb in the future or under a condition: "X will not hope for ...", "if ..., X
+    would say"."""
+    return any(c.dep_ == "aux" and c.lower_ in ("will", "wo", "shall") for c in verb.children
+               ) or any(t.dep_ == "mark" and t.lower_ in ("if", "unless") for t in verb.subtree)
 
 
 def writer_marks(scene: Scene, index: int) -> bool:
@@ -313,6 +322,20 @@ def stated_position(scene: Scene, index: int, tokens: Any) -> Speaker | None:
         if speaker is not None:
             return Speaker(speaker.names, f"stated position/{speaker.rule}",
                            (_phrase_text(owner), token.text), person=speaker.person)
+    return None
+
+
+def reporter_analysis(scene: Scene, index: int, tokens: Any) -> Speaker | None:
+    """The reporter's analysis that puts a position on an actor: "X seems to have stepped on
+    the brakes", "Y appears ready to ..." is X's (Y's)."""
+    for token in tokens:
+        if (token.dep_ == "ROOT" and base_form(token) in ANALYSIS_LEMMAS
+                and token.i not in scene.quoted):
+            subject = next((c for c in token.children if c.dep_ == "nsubj"), None)
+            speaker = scene.resolve(subject, index) if subject is not None else None
+            if speaker is not None:
+                return Speaker(speaker.names, f"reporter analysis/{speaker.rule}",
+                               (_phrase_text(subject), token.text), person=speaker.person)
     return None
 
 
@@ -503,9 +526,12 @@ def unresolved_role(scene: Scene, token: Any, index: int) -> Speaker | None:
 def collective(scene: Scene, token: Any, index: int) -> Speaker | None:
     """A body or group by a short label: "the Foreign Ministry", "KAPAC", "Analysts".
     Things do not speak: "the fact sheet confirmed" names nobody."""
-    if not _is_noun(token) or not (
-            token.pos_ == "PROPN" or token.ent_type_ or _is_human(token)):
+    if not _is_noun(token) or not (token.pos_ == "PROPN" or token.ent_type_ or _is_human(token)
+                                   or any(c.dep_ == "appos" for c in token.children)):
         return None
+    named = next((c for c in token.children if c.dep_ == "appos" and c.ent_type_ == "ORG"),
+                 None)
+    token = named if named is not None else token  # "the campaign Korea Peace Now"
     ent = entity_of(token)
     if ent is not None and token.ent_type_ in ("ORG", "GPE", "NORP", "PERSON"):
         words = list(ent)

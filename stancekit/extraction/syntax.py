@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from stancekit.extraction.lexicon import (
+    LEMMA_FIXES,
     NON_REPORT_MODALS,
     ROLE_WORD_FORMS,
     SPEECH_LEMMAS,
@@ -23,6 +24,11 @@ def content_words(tokens: Iterable[Any]) -> set[str]:
 
 
 
+def base_form(token: Any) -> str:
+    """The token's lemma, lower case, with spaCy's known misses fixed (`LEMMA_FIXES`)."""
+    return LEMMA_FIXES.get(token.lower_) or token.lemma_.lower()
+
+
 def is_speech_verb(token: Any) -> bool:
     """A verb of saying or of taking a stance: "said", "urged", "made it clear", "has been
     critical of"; not one under a modal of wish or possibility ("should declare")."""
@@ -30,13 +36,13 @@ def is_speech_verb(token: Any) -> bool:
         return False
     if any(c.dep_ == "aux" and c.lower_ in NON_REPORT_MODALS for c in token.children):
         return False
-    lemma = token.lemma_.lower()
-    if lemma == "make":  # "made it clear that ..."
+    base = base_form(token)
+    if base == "make":  # "made it clear that ..."
         return any(c.lower_ == "clear" for c in token.children)
-    if lemma == "be":  # "X has been critical of ..."
+    if base == "be":  # "X has been critical of ..."
         return any(c.dep_ == "acomp" and c.lemma_.lower() in STANCE_ADJECTIVES
                    for c in token.children)
-    return lemma in SPEECH_LEMMAS
+    return base in SPEECH_LEMMAS
 
 
 def subject_of(verb: Any) -> Any | None:
