@@ -58,7 +58,8 @@ def _labels(value: Any, allow_empty: bool) -> bool:
 SETTING_RULES: dict[str, tuple[str, Any]] = {
     "max_length": (f"an integer of at least {MIN_MAX_LENGTH}", lambda v: _int(v, MIN_MAX_LENGTH)),
     "batch_size": ("a positive integer", lambda v: _int(v, 1)),
-    "epochs": ("a positive integer", lambda v: _int(v, 1)),
+    "epochs": ("a positive integer or null (sized by the data)",
+               lambda v: v is None or _int(v, 1)),
     "folds": ("a positive integer", lambda v: _int(v, 1)),
     "frozen_layers": ("an integer of at least 0", lambda v: _int(v, 0)),
     "seed": ("an integer", lambda v: _int(v, None)),

@@ -184,6 +184,14 @@ def test_invalid_max_length_is_refused(finetuned: Path, value: Any) -> None:
     assert "model.json: settings.max_length must be" in refusal(finetuned)
 
 
+def test_trainer_settings_sized_by_the_data_load(finetuned: Path) -> None:
+    """`epochs` null (the default: sized by the data) is a valid trainer setting."""
+    edit_card(finetuned, **{"settings.epochs": None})
+    assert load(finetuned, verify=False).card.settings["settings"]["epochs"] is None
+    edit_card(finetuned, **{"settings.epochs": 0})
+    assert "settings.epochs must be a positive integer or null" in refusal(finetuned)
+
+
 def test_max_length_beyond_the_encoders_positions_is_refused(finetuned: Path) -> None:
     edit_card(finetuned, **{"settings.max_length": 100_000})
     assert "settings.max_length must be at most the encoder's 512 positions" in refusal(finetuned)
