@@ -77,8 +77,9 @@ def _run_train(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from stancekit.labels import load_labels
+    from stancekit.outputs import results_table
     from stancekit.reading import read_articles
-    from stancekit.training import TrainOptions, results_table, train
+    from stancekit.training import TrainOptions, train
 
     paths = args.labels or [Path("labels")]
     claims = load_labels(paths)

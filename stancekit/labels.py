@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from stancekit.errors import InputError, LabelError
+from stancekit.reading import read_jsonl
 from stancekit.records import (
     LABEL_ORIGINS,
     SENTIMENTS,
@@ -104,16 +104,13 @@ def _read_text(path: Path) -> str:
 
 
 def _read_jsonl(path: Path) -> Iterator[LabeledClaim]:
-    for lineno, line in enumerate(_read_text(path).split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except (json.JSONDecodeError, RecursionError) as err:
-            reason = err.msg if isinstance(err, json.JSONDecodeError) else "nested too deeply"
-            raise LabelError(str(path), f"malformed JSON: {reason}", line=lineno) from None
-        if not isinstance(record, dict):
-            raise LabelError(str(path), "a record must be a JSON object", line=lineno)
+    """The labels of a JSONL file, read by `reading.read_jsonl`; the first bad line stops the
+    file with a `LabelError` (a label file is fixed, not partly trained on)."""
+
+    def stop(error: InputError) -> None:
+        raise LabelError(error.path, error.reason, line=error.line)
+
+    for record, lineno in read_jsonl(path, on_error=stop):
         yield _make_label(record, path, lineno)
 
 

@@ -16,13 +16,18 @@ import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
 
 from stancekit.aggregation import INSUFFICIENT, MIN_STANCE_CLAIMS
 from stancekit.periods import ArticleInfo
 from stancekit.reading import read_jsonl
 from stancekit.records import ScoredClaim, SpeakerPosition
 from stancekit.version import __version__
+
+if TYPE_CHECKING:
+    from stancekit.training import TrainReport
 
 FORMATS = ("jsonl", "csv", "parquet")
 SPEAKER_COLUMNS = ("speaker", "type", "aliases", "n_articles", "n_claims", "n_stance_claims",
@@ -94,7 +99,6 @@ def print_speaker_table(positions: Sequence[SpeakerPosition], title: str = "Spea
                         console: Any = None) -> None:
     """A rich table of speakers, most in favor first."""
     from rich.console import Console
-    from rich.table import Table
 
     table = Table(title=title)
     table.add_column("speaker", min_width=24, overflow="fold")
@@ -118,7 +122,6 @@ def print_label_stats(stats: Any, console: Any = None) -> None:
     """The tables of `labels stats`: claims by origin, stance, sentiment, article, speaker
     (`stats` is a `stancekit.labels.LabelStats`)."""
     from rich.console import Console
-    from rich.table import Table
 
     from stancekit.records import STANCES
 
@@ -516,7 +519,6 @@ def json_safe(value: Any) -> Any:
 def print_evaluation(report: dict[str, Any], console: Any = None) -> None:
     """The evaluation report of `stancekit.evaluation.evaluate` as terminal tables."""
     from rich.console import Console
-    from rich.table import Table
 
     console = console or Console()
     how = "cross-validated by article" if report["cross_validated"] else "as trained"
@@ -569,3 +571,33 @@ def print_evaluation(report: dict[str, Any], console: Any = None) -> None:
         f"{speakers[m]['n']}, found {fig(speakers[m]['found'])}, 95% interval coverage "
         f"{fig(speakers[m].get('interval_coverage'))}" for m in modes)
     console.print(table)
+
+
+def _cv_cell(figure: tuple[float, float], pooled: float) -> str:
+    mean, std = figure
+    if math.isnan(mean):
+        return "n/a"
+    return f"{mean:.3f}±{std:.3f}\npooled {pooled:.3f}"
+
+
+def results_table(reports: Sequence[TrainReport]) -> Table:
+    """A rich table, one row per method (and masking): mean ± std over folds above the
+    figure of all out-of-fold predictions pooled; then one row per target if several."""
+    table = Table(title="cross-validation: mean±std over folds, and pooled out-of-fold")
+    table.add_column("method", no_wrap=True)
+    for name in ("stance macro-F1", "stance F_avg", "stance accuracy", "sentiment macro-F1"):
+        table.add_column(name, justify="right")
+    keys = ("stance_macro_f1", "stance_f_avg", "stance_accuracy", "sentiment_macro_f1")
+    times = []
+    for report in reports:
+        for result in report.cv:
+            name = report.method + (" (masked)" if result.masked else "")
+            summary = result.summary()
+            cells = (_cv_cell(summary[k], result.pooled[k]) for k in keys)
+            table.add_row(name, *cells, end_section=True)
+            for target, values in result.per_target.items():
+                table.add_row(f"· {target}", *(f"{values[k]:.3f}" for k in keys))
+            times.append(f"{name} {len(result.folds)} folds {result.seconds:.1f}s")
+        times.append(f"{report.method} final fit {report.fit_seconds:.1f}s")
+    table.caption = "; ".join(times)
+    return table

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.table import Table
 from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 from tqdm.auto import tqdm
@@ -281,33 +280,3 @@ def train(
         model.save_pretrained(folder)
         reports.append(TrainReport(method, results, fit_seconds, folder))
     return reports
-
-
-def _cell(figure: tuple[float, float], pooled: float) -> str:
-    mean, std = figure
-    if math.isnan(mean):
-        return "n/a"
-    return f"{mean:.3f}±{std:.3f}\npooled {pooled:.3f}"
-
-
-def results_table(reports: Sequence[TrainReport]) -> Table:
-    """A rich table, one row per method (and masking): mean ± std over folds above the
-    figure of all out-of-fold predictions pooled; then one row per target if several."""
-    table = Table(title="cross-validation: mean±std over folds, and pooled out-of-fold")
-    table.add_column("method", no_wrap=True)
-    for name in ("stance macro-F1", "stance F_avg", "stance accuracy", "sentiment macro-F1"):
-        table.add_column(name, justify="right")
-    keys = ("stance_macro_f1", "stance_f_avg", "stance_accuracy", "sentiment_macro_f1")
-    times = []
-    for report in reports:
-        for result in report.cv:
-            name = report.method + (" (masked)" if result.masked else "")
-            summary = result.summary()
-            cells = (_cell(summary[k], result.pooled[k]) for k in keys)
-            table.add_row(name, *cells, end_section=True)
-            for target, values in result.per_target.items():
-                table.add_row(f"· {target}", *(f"{values[k]:.3f}" for k in keys))
-            times.append(f"{name} {len(result.folds)} folds {result.seconds:.1f}s")
-        times.append(f"{report.method} final fit {report.fit_seconds:.1f}s")
-    table.caption = "; ".join(times)
-    return table

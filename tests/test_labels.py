@@ -297,7 +297,7 @@ def test_unknown_article(tmp_path: Path, corpus: Path) -> None:
 def test_malformed_json_line(tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture) -> None:
     path = write_jsonl(tmp_path / "l.jsonl", good_records())
     path.write_text(path.read_text() + '{"id": "art-004", "text": \n', encoding="utf-8")
-    with pytest.raises(LabelError, match=r"l\.jsonl:4: malformed JSON: Expecting value"):
+    with pytest.raises(LabelError, match=r"l\.jsonl:4: malformed JSON \(Expecting value"):
         load_labels(path)
     assert main(["labels", "check", str(path), "--articles", str(corpus)]) == 1
     assert "l.jsonl:4: malformed JSON" in capsys.readouterr().err
