@@ -220,6 +220,8 @@ class Trainer:
         rng = np.random.default_rng(settings.seed)
         by_class = {c: np.flatnonzero(np.asarray(stance) == c) for c in set(stance)}
         params = [p for p in net.encoder.parameters() if p.requires_grad]
+        if not params:  # every encoder layer frozen: nothing to pull together
+            return
         optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
         net.train()
         for _ in range(settings.contrastive_epochs):
