@@ -107,7 +107,10 @@ def section(runs: dict[str, dict], n_claims: int) -> str:
         "labels; `shipped` rows are model folders written by `train` (calibrated by "
         "temperature scaling on cross-validated predictions; `before` is the fine-tuned "
         "model `train` built from the seed labels before this work). Each row is one fit "
-        "(seed 0): differences of a few hundredths are within seed-to-seed noise.",
+        "(seed 0): differences of a few hundredths are within seed-to-seed noise. A model "
+        "that does not read context gives the same figure both ways. Fit seconds are wall "
+        "clock on a 2-core machine shared with other jobs (load average 6 to 30), so they "
+        "overstate the time on an idle machine several-fold.",
         "",
         "| model or recipe | labels | stance F_avg | stance macro-F1 | sentiment macro-F1 "
         "| stance ECE | fit seconds |",
