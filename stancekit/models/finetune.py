@@ -221,8 +221,6 @@ class Trainer:
         rng = np.random.default_rng(settings.seed)
         by_class = {c: np.flatnonzero(np.asarray(stance) == c) for c in set(stance)}
         params = [p for p in net.encoder.parameters() if p.requires_grad]
-        if not params:  # every encoder layer frozen: nothing to pull together
-            return
         optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
         net.train()
         for _ in range(settings.contrastive_epochs):
@@ -239,6 +237,8 @@ class Trainer:
                 right = net.embed(**self.batcher([ids[b] for _, b, _ in chunk]))
                 target = torch.tensor([y for _, _, y in chunk])
                 loss = nn.functional.mse_loss(nn.functional.cosine_similarity(left, right), target)
+                if not loss.requires_grad:  # every layer the embedding uses is frozen
+                    return
                 optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, 1.0)
