@@ -60,7 +60,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    "(default: %(default)s; claims of other articles go without)")
     p.add_argument("--context", choices=("yes", "no", "auto"), default="auto",
                    help="read each claim with its previous sentence and headline "
-                   "(default: %(default)s = the fine-tuned model does, the baseline not)")
+                   "(default: %(default)s = each method's default: no, which measured better "
+                   "on the development set)")
     p.add_argument("--epochs", type=_positive_int, default=None,
                    help="fine-tuning epochs (default: sized by the data; see README)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")

@@ -34,7 +34,7 @@ from stancekit.records import Article, LabeledClaim, Prediction
 class TrainOptions:
     """How to train: the options of `stancekit train` other than labels and output.
 
-    `context` None keeps each method's default (the fine-tuned model reads context).
+    `context` None keeps each method's default (neither reads context by default).
     """
 
     base_model: str | None = None

@@ -171,3 +171,17 @@ def test_a_larger_set_trains_with_early_stopping_on_held_out_claims(tiny_base: s
     predicted = [p.stance for p in model.predict(label_rows(fresh))]
     accuracy = sum(p == c.stance for p, c in zip(predicted, fresh, strict=True)) / len(fresh)
     assert accuracy > 0.6
+
+
+def test_the_contrastive_step_changes_the_encoder(tiny_base: str) -> None:
+    """SetFit-style pairs before the heads: a different, still working model."""
+    claims, rows = make_claims(), label_rows(make_claims())
+    models = []
+    for epochs in (0, 1):
+        settings = FineTuneSettings(epochs=1, batch_size=4, seed=3, contrastive_epochs=epochs,
+                                    frozen_layers=1)
+        models.append(fit_claims(FineTunedClassifier(base_model=tiny_base, settings=settings),
+                                 claims, rows))
+    assert models[1].card.settings["settings"]["contrastive_epochs"] == 1
+    assert models[1].predict(TEXTS) != models[0].predict(TEXTS)
+    assert all(p.stance in ("favor", "against", "none") for p in models[1].predict(TEXTS))

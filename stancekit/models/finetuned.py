@@ -175,7 +175,7 @@ class FineTunedClassifier(ClaimClassifier):
         base_model: str | None = None,
         settings: FineTuneSettings | None = None,
         mask_speakers: bool = False,
-        context: bool = True,
+        context: bool = False,
         verbose: bool = False,
     ) -> None:
         self.base_model = base_model
