@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -131,6 +132,19 @@ def test_shipped_written_labels_pass(capsys: pytest.CaptureFixture) -> None:
     assert main(["labels", "check", "--articles", str(SEEDS), str(CLAIMS), str(WRITTEN)]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"OK: 149 labels in 5 articles and {len(written)} written labels in ")
+
+
+def test_stats_command_breaks_down_by_origin(capsys: pytest.CaptureFixture) -> None:
+    assert main(["labels", "stats", str(CLAIMS), str(WRITTEN)]) == 0
+    out = capsys.readouterr().out
+    rows = {
+        line.split()[1]: [int(n) for n in re.findall(r"\d+", line)]
+        for line in out.splitlines()
+        if re.match(r"│ (labeled|written) ", line)
+    }
+    written = label_stats(load_labels(WRITTEN))
+    assert rows["labeled"] == [149, 22, 44, 83]
+    assert rows["written"] == [written.total, *(written.stance[s] for s in STANCES)]
 
 
 def test_load_several_files_keeps_origin(shipped: list[LabeledClaim]) -> None:
