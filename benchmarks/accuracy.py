@@ -30,17 +30,16 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from stancekit.evaluation import extraction_scores, sentiment_report
 from stancekit.extraction import AliasTable, load_nlp
 from stancekit.labels import load_labels
+from stancekit.metrics import FAVOR_AGAINST, stance_metrics
 from stancekit.reading import read_articles
 from stancekit.records import LabeledClaim, Prediction
 from stancekit.training import (
-    FAVOR_AGAINST,
     CVResult,
     TrainOptions,
     fold_models,
     folds_for,
     label_rows,
     make_classifier,
-    stance_metrics,
 )
 
 SECTION = "## Accuracy"
