@@ -63,11 +63,12 @@ class Pipeline:
                 ) -> Iterator[Extracted]:
         """Each article with its claims, in input order; an article that is not English,
         fails, or gives no claims goes to `on_error` instead, in its turn."""
+        from stancekit.extraction import extract_many, load_nlp
+        from stancekit.extraction.genre import with_kind
+
         arrived: deque[tuple[Article, bool]] = deque()  # (article, sent to extraction)
 
         def english(articles: Iterable[Article]) -> Iterator[Article]:
-            from stancekit.extraction.genre import with_kind
-
             for article in articles:
                 readable = is_english_script(article.text)
                 arrived.append((article, readable))
@@ -81,8 +82,12 @@ class Pipeline:
                 if not readable:
                     on_error(ArticleError(article.id, "extract", "no claims: not English"))
 
-        for article, claims in _extract_resilient(english(articles), self.aliases, self.workers,
-                                                  on_error):
+        def failed(article: Article, err: Exception) -> None:
+            on_error(ArticleError.from_exception(article.id, "extract", err))
+
+        for article, claims in extract_many(english(articles), aliases=self.aliases,
+                                            nlp=load_nlp(), n_process=self.workers,
+                                            on_error=failed):
             report_not_english(article.id)
             if arrived:
                 arrived.popleft()
@@ -142,38 +147,3 @@ def is_english_script(text: str) -> bool:
     which the English pipeline cannot read."""
     letters = [ch for ch in text if ch.isalpha()]
     return not letters or sum(ch.isascii() for ch in letters) / len(letters) >= MIN_LATIN_SHARE
-
-
-def _extract_resilient(articles: Iterable[Article], aliases: Any, workers: int,
-                       on_error: ErrorHandler) -> Iterator[Extracted]:
-    """`extract_many` over a stream; when it fails, retry the articles in flight one by one."""
-    from stancekit.extraction import extract_claims, extract_many, load_nlp
-
-    nlp = load_nlp()
-    source = iter(articles)
-    in_flight: deque[Article] = deque()
-
-    def feed() -> Iterator[Article]:
-        for article in source:
-            in_flight.append(article)
-            yield article
-
-    while True:
-        try:
-            for article, claims in extract_many(feed(), aliases=aliases, nlp=nlp,
-                                                n_process=workers):
-                in_flight.popleft()
-                yield article, claims
-            return
-        except InputError:
-            raise  # the input stream itself failed (e.g. its error handler raised)
-        except Exception:  # noqa: BLE001 - isolate the article that broke the batch
-            stuck = list(in_flight)
-            in_flight.clear()
-            for article in stuck:
-                try:
-                    claims = extract_claims(article, aliases=aliases, nlp=nlp)
-                except Exception as err:  # noqa: BLE001
-                    on_error(ArticleError.from_exception(article.id, "extract", err))
-                    continue
-                yield article, claims

@@ -311,3 +311,24 @@ def test_an_article_that_fails_to_classify_fails_alone(model_dir):
     assert [(e["article"], e["stage"], e["error"]) for e in result.errors] == [
         ("a1", "classify", "RuntimeError: poisoned claim")]
     assert set(result.claims["article"]) == {"a0", "a2"} and result.n_articles == 2
+
+
+def test_an_article_that_fails_to_extract_fails_alone(model_dir, monkeypatch):
+    from stancekit.extraction import attribution
+
+    real_plan = attribution.plan_article
+
+    def plan_article(article):
+        if "BREAK" in article.text:
+            raise ValueError("cannot plan this article")
+        return real_plan(article)
+
+    monkeypatch.setattr(attribution, "plan_article", plan_article)
+    text = "Officials met on Monday.\n\nThe minister, Jo Park, said the plan {} would bring " \
+           "lasting peace and urged allies to back it."
+    articles = [Article(id=f"a{i}", text=text.format("BREAK" if i == 1 else ""))
+                for i in range(3)]
+    result = stancekit.score(articles, model=model_dir)
+    assert [(e["article"], e["stage"], e["error"]) for e in result.errors] == [
+        ("a1", "extract", "ValueError: cannot plan this article")]
+    assert set(result.claims["article"]) == {"a0", "a2"}
