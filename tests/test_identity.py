@@ -213,6 +213,15 @@ def test_sentence_openers_are_not_part_of_a_name():
     assert complete_name("Trump", text) == "Donald Trump"
 
 
+def test_a_lone_surname_joins_the_one_person_of_the_corpus_who_bears_it():
+    identity = resolve_speakers(["Walter Brandt", "Brandt", "Brandt", "Oduya",
+                                 "Grace Oduya", "Peter Oduya", "Lindqvist", "Moon", "Moon Jae-in"])
+    assert identity.canonical("Brandt") == identity.canonical("Walter Brandt")
+    assert identity.canonical("Oduya") == "Oduya"  # two people named Oduya: which one?
+    assert identity.canonical("Lindqvist") == "Lindqvist"  # nobody of that name in full
+    assert identity.canonical("Moon") == "Moon"  # a Korean family name is never linked
+
+
 def test_two_people_with_one_surname_leave_it_alone():
     text = "Moon Jae-in met Moon Chung-in. Moon said the talks went well."
     assert complete_name("Moon", text) == "Moon"

@@ -271,6 +271,7 @@ def resolve_speakers(
         for key in keys:
             groups.union(i, owner.setdefault(key, i))
     _merge_slips(names, groups)
+    _link_lone_surnames(names, groups)
     members: dict[int, list[int]] = {}
     for i in range(len(names)):
         members.setdefault(groups.find(i), []).append(i)
@@ -301,6 +302,24 @@ def _merge_slips(names: list[str], groups: _Groups) -> None:
             for j in bucket[k + 1 :]:
                 if groups.find(i) != groups.find(j) and same_person(names[i], names[j]):
                     groups.union(i, j)
+
+
+def _link_lone_surnames(names: list[str], groups: _Groups) -> None:
+    """Join a one-word name ("Trump") to the one person of the corpus whose full name ends in
+    it ("Donald Trump"), when exactly one does; never a Korean family name, which many people
+    share ("Moon" stays apart from "Moon Jae-in" and "Moon Chung-in")."""
+    by_surname: dict[str, set[int]] = {}
+    for i, name in enumerate(names):
+        if next(iter(speaker_keys(name))).startswith("person:"):
+            by_surname.setdefault(clean_name(name).split()[-1].lower(), set()).add(i)
+    for i, name in enumerate(names):
+        word = clean_name(name)
+        if (len(word.split()) != 1 or not word[:1].isupper() or is_korean_name(word)
+                or not next(iter(speaker_keys(name))).startswith("name:")):
+            continue
+        people = {groups.find(j) for j in by_surname.get(word.lower(), ())}
+        if len(people) == 1:
+            groups.union(i, people.pop())
 
 
 def _most_frequent_full_form(group: list[str], counts: Counter[str]) -> str:
