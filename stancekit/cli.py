@@ -272,7 +272,7 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
         epilog="writes JSON Lines: id, article, start, end, text, speaker, via, rule",
     )
     p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="article files (.txt .jsonl .csv .parquet), folders, or - for stdin")
+                   help="article files (.txt .html .jsonl .csv .parquet), folders, or - for stdin")
     p.add_argument("--out", type=Path, default=None,
                    help="output JSONL file (default: standard output)")
     p.add_argument("--aliases", type=Path, default=None,
@@ -351,7 +351,7 @@ def _add_suggest(sub: argparse._SubParsersAction) -> None:
         "`labels export`",
     )
     p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="article files (.txt .jsonl .csv .parquet), folders, or - for stdin")
+                   help="article files (.txt .html .jsonl .csv .parquet), folders, or - for stdin")
     p.add_argument("--model", type=Path, default=None,
                    help="trained model folder to score the claims (default: none, cold start)")
     p.add_argument("--target", default=None,
