@@ -64,7 +64,6 @@ class Pipeline:
         """Each article with its claims, in input order; an article that is not English,
         fails, or gives no claims goes to `on_error` instead, in its turn."""
         from stancekit.extraction import extract_many, load_nlp
-        from stancekit.extraction.genre import with_kind
 
         arrived: deque[tuple[Article, bool]] = deque()  # (article, sent to extraction)
 
@@ -73,7 +72,7 @@ class Pipeline:
                 readable = is_english_script(article.text)
                 arrived.append((article, readable))
                 if readable:
-                    yield with_kind(article)  # as `extract` does: news or opinion, if unknown
+                    yield article  # extraction infers the kind (news or opinion) if unknown
 
         def report_not_english(until: str | None) -> None:
             """Report the articles left out before the article `until` (None: all)."""
