@@ -47,6 +47,7 @@ def recipes() -> dict[str, tuple[str, dict[str, Any]]]:
 
     contrastive = FineTuneSettings(contrastive_epochs=1)
     longer = FineTuneSettings(min_steps=200)
+    decomposed = FineTuneSettings(contrastive_epochs=1, stance_structure="decomposed")
     return {
         "baseline": ("baseline", {"context": False}),
         "baseline+context": ("baseline", {"context": True}),
@@ -55,6 +56,7 @@ def recipes() -> dict[str, tuple[str, dict[str, Any]]]:
         "contrastive": ("finetuned", {"context": False, "settings": contrastive}),
         "contrastive+context": ("finetuned", {"context": True, "settings": contrastive}),
         "two-head+context+200steps": ("finetuned", {"context": True, "settings": longer}),
+        "decomposed": ("finetuned", {"context": False, "settings": decomposed}),
     }
 
 

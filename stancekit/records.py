@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 STANCES: tuple[str, ...] = ("favor", "against", "none")
+NONE = "none"  # the stance of a claim that takes no side on the target
 SENTIMENTS: tuple[str, ...] = ("positive", "negative", "neutral")
 ARTICLE_KINDS: tuple[str, ...] = ("news", "opinion")
 NARRATOR = "narrator"

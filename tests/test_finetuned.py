@@ -185,3 +185,30 @@ def test_the_contrastive_step_changes_the_encoder(tiny_base: str) -> None:
     assert models[1].card.settings["settings"]["contrastive_epochs"] == 1
     assert models[1].predict(TEXTS) != models[0].predict(TEXTS)
     assert all(p.stance in ("favor", "against", "none") for p in models[1].predict(TEXTS))
+
+
+def test_the_decomposed_head_asks_relevance_then_side(tiny_base: str, tmp_path) -> None:
+    """p(none) = sigmoid(-r), each side sigmoid(r) * p(side | r); it saves and loads as such."""
+    settings = FineTuneSettings(epochs=1, batch_size=4, seed=3, stance_structure="decomposed")
+    model = fit_claims(FineTunedClassifier(base_model=tiny_base, settings=settings),
+                       make_claims(), label_rows(make_claims()))
+    head = model.net_.stance_head
+    assert isinstance(head, finetuned.DecomposedStanceHead)
+    pooled = torch.randn(5, head.relevance.in_features)
+    probs = head(pooled).exp()
+    none = list(model.classes_).index("none")
+    relevance = torch.sigmoid(head.relevance(pooled)).squeeze(-1)
+    assert torch.allclose(probs.sum(-1), torch.ones(5), atol=1e-5)
+    assert torch.allclose(probs[:, none], 1 - relevance, atol=1e-5)
+    model.save_pretrained(tmp_path)
+    again = load(tmp_path)
+    assert isinstance(again.net_.stance_head, finetuned.DecomposedStanceHead)
+    assert again.predict_proba(TEXTS).ravel() == pytest.approx(model.predict_proba(TEXTS).ravel())
+
+
+def test_without_a_none_label_the_decomposed_setting_keeps_a_flat_head(tiny_base: str) -> None:
+    claims = [c for c in make_claims() if c.stance != "none"]
+    settings = FineTuneSettings(epochs=1, batch_size=4, seed=3, stance_structure="decomposed")
+    model = fit_claims(FineTunedClassifier(base_model=tiny_base, settings=settings),
+                       claims, label_rows(claims))
+    assert isinstance(model.net_.stance_head, torch.nn.Linear)

@@ -31,6 +31,8 @@ class FineTuneSettings:
     claims, and keeps the epoch with the lowest held-out loss (`patience` epochs without
     improvement end training). `contrastive_epochs` of the SetFit-style step run first
     (one by default: it measured better on the development set than none).
+    `stance_structure` "decomposed" asks "about the target?" and "which side?" with two
+    heads (see `finetuned.DecomposedStanceHead`) instead of one flat stance head.
     """
 
     epochs: int | None = None
@@ -48,6 +50,7 @@ class FineTuneSettings:
     min_validation: int = 50
     patience: int = 2
     contrastive_epochs: int = 1
+    stance_structure: str = "flat"
     seed: int = 0
 
 

@@ -35,6 +35,7 @@ from stancekit.models.base import MISSING, ClaimClassifier, free_cores
 from stancekit.models.card import read_card, write_card
 from stancekit.models.finetune import IGNORE, FineTuneSettings, Trainer, pad_batch
 from stancekit.models.inputs import ClaimInput
+from stancekit.records import NONE
 
 BUNDLED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -52,13 +53,35 @@ class StanceConfig(PretrainedConfig):
         stance_labels: Sequence[str] = (),
         sentiment_labels: Sequence[str] = (),
         classifier_dropout: float = 0.1,
+        stance_structure: str = "flat",
         **kwargs: Any,
     ) -> None:
         self.encoder = encoder or {}
         self.stance_labels = list(stance_labels)
         self.sentiment_labels = list(sentiment_labels)
         self.classifier_dropout = classifier_dropout
+        self.stance_structure = stance_structure
         super().__init__(**kwargs)
+
+
+class DecomposedStanceHead(nn.Module):
+    """Stance as two questions: is the claim about the target at all (one logit), and if
+    so, which side (a softmax over the other labels)? Returns log-probabilities in label
+    order, log p(none) = log sigmoid(-r) and log p(side) = log sigmoid(r) + log p(side | r),
+    so cross-entropy on them is the relevance loss on every claim plus the side loss on the
+    claims that take one."""
+
+    def __init__(self, hidden: int, labels: Sequence[str], none_label: str) -> None:
+        super().__init__()
+        self.none_index = list(labels).index(none_label)
+        self.relevance = nn.Linear(hidden, 1)
+        self.side = nn.Linear(hidden, len(labels) - 1)
+
+    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        relevance = self.relevance(pooled)
+        sides = nn.functional.logsigmoid(relevance) + self.side(pooled).log_softmax(-1)
+        none = nn.functional.logsigmoid(-relevance)
+        return torch.cat([sides[:, : self.none_index], none, sides[:, self.none_index :]], -1)
 
 
 class StanceSentimentModel(PreTrainedModel):
@@ -73,7 +96,7 @@ class StanceSentimentModel(PreTrainedModel):
         self.encoder = AutoModel.from_config(encoder_config, trust_remote_code=False)
         hidden = encoder_config.hidden_size
         self.dropout = nn.Dropout(config.classifier_dropout)
-        self.stance_head = nn.Linear(hidden, len(config.stance_labels))
+        self.stance_head = stance_head(config, hidden)
         n_sentiments = len(config.sentiment_labels)
         self.sentiment_head = nn.Linear(hidden, n_sentiments) if n_sentiments else None
         self.post_init()
@@ -103,6 +126,15 @@ class StanceSentimentModel(PreTrainedModel):
         hidden = self.encoder(**inputs).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
+def stance_head(config: StanceConfig, hidden: int) -> nn.Module:
+    """A flat linear head over the stance labels, or, with `stance_structure` "decomposed"
+    and a `none` label among several, the relevance-then-side head."""
+    labels = config.stance_labels
+    if config.stance_structure == "decomposed" and NONE in labels and len(labels) > 2:
+        return DecomposedStanceHead(hidden, labels, NONE)
+    return nn.Linear(hidden, len(labels))
 
 
 AutoConfig.register(StanceConfig.model_type, StanceConfig, exist_ok=True)
@@ -198,7 +230,8 @@ class FineTunedClassifier(ClaimClassifier):
         with _hf_quiet():
             self.tokenizer_ = AutoTokenizer.from_pretrained(location, trust_remote_code=False)
             encoder = AutoModel.from_pretrained(location, trust_remote_code=False)
-        config = StanceConfig(encoder.config.to_dict(), self.card_.stances, self.card_.sentiments)
+        config = StanceConfig(encoder.config.to_dict(), self.card_.stances, self.card_.sentiments,
+                              stance_structure=settings.stance_structure)
         self.net_ = StanceSentimentModel(config)
         self.net_.encoder.load_state_dict(encoder.state_dict())
         self.max_length_ = settings.max_length
