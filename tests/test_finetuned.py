@@ -212,3 +212,21 @@ def test_without_a_none_label_the_decomposed_setting_keeps_a_flat_head(tiny_base
     model = fit_claims(FineTunedClassifier(base_model=tiny_base, settings=settings),
                        claims, label_rows(claims))
     assert isinstance(model.net_.stance_head, torch.nn.Linear)
+
+
+def test_bucketed_batches_cover_every_row_once_in_batches_of_similar_length() -> None:
+    lengths = [(i * 37) % 90 + 5 for i in range(1000)]
+    batches = finetuned_batches(lengths)
+    rows = [r for batch in batches for r in batch]
+    assert sorted(rows) == list(range(1000))
+    assert all(len(b) <= 16 for b in batches)
+    spread = sum(max(lengths[r] for r in b) - min(lengths[r] for r in b) for b in batches)
+    assert spread / len(batches) < 10  # random batches of these lengths spread about 80
+    assert finetuned_batches(lengths) == batches  # seeded
+    assert finetuned_batches(lengths, seed=1) != batches
+
+
+def finetuned_batches(lengths: list[int], seed: int = 0) -> list[list[int]]:
+    from stancekit.models.finetune import bucketed_batches
+
+    return bucketed_batches(lengths, 16, torch.Generator().manual_seed(seed))

@@ -100,6 +100,20 @@ def pad_batch(
     return batch
 
 
+def bucketed_batches(lengths: Sequence[int], batch_size: int,
+                     generator: torch.Generator, window: int = 32) -> list[list[int]]:
+    """Random batches of rows of similar length: shuffle, sort each window of `window`
+    batches' worth of rows by length, cut it into batches, shuffle the batches. Each batch
+    pads to less, and every epoch still sees every row once in a new order."""
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    batches = []
+    for start in range(0, len(order), batch_size * window):
+        chunk = sorted(order[start : start + batch_size * window], key=lengths.__getitem__)
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    shuffled = torch.randperm(len(batches), generator=generator).tolist()
+    return [batches[i] for i in shuffled]
+
+
 def class_weights(indices: Sequence[int], n_classes: int) -> torch.Tensor:
     """Balanced weights n / (k * n_c), as scikit-learn's class_weight="balanced"."""
     counts = np.bincount([i for i in indices if i != IGNORE], minlength=n_classes)
@@ -168,9 +182,7 @@ class Trainer:
                    disable=self.quiet)
         for epoch in bar:
             net.train()
-            perm = torch.randperm(len(ids), generator=order).tolist()
-            for start in range(0, len(perm), settings.batch_size):
-                rows = perm[start : start + settings.batch_size]
+            for rows in bucketed_batches([len(i) for i in ids], settings.batch_size, order):
                 loss = self._loss([ids[i] for i in rows], [stance[i] for i in rows],
                                   [sentiment[i] for i in rows], stance_loss, sentiment_loss)
                 optimizer.zero_grad()
