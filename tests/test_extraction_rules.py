@@ -9,6 +9,7 @@ from stancekit.errors import StancekitError
 from stancekit.extraction import explain_claims, extract_claims, extract_many, load_nlp
 from stancekit.extraction.attribution import REFERENCE_RULES, SENTENCE_RULES
 from stancekit.extraction.segment import plan_article, sections
+from stancekit.extraction.syntax import is_hyphen_tail
 from stancekit.records import NARRATOR, Article
 
 
@@ -29,8 +30,8 @@ def attributed(body: str, nlp, kind: str = "news") -> list[tuple[str, str]]:
 
 def test_rule_order_is_written_down_in_one_place():
     assert [rule.__name__ for rule in SENTENCE_RULES] == [
-        "opinion_commentary", "reported_speech", "according_to", "speech_noun",
-        "stated_position", "reporter_analysis"]
+        "position_verb", "voiced_concern", "opinion_commentary", "reported_speech",
+        "according_to", "speech_noun", "stated_position", "reporter_analysis"]
     assert REFERENCE_RULES[0].__name__ == "person_pronoun"
     assert REFERENCE_RULES[-1].__name__ == "collective"
 
@@ -103,7 +104,7 @@ def test_narrator_by_default_in_news(nlp):
 
 def test_opinion_commentary_is_the_author_but_not_a_plain_report(nlp):
     body = ("The pier is a costly mistake.\n"
-            "Olga Brandt insists that the pier will pay for itself.")
+            "Olga Brandt argues that the pier will pay for itself.")
     assert attributed(body, nlp, kind="opinion") == [
         ("author:Coast Post", "opinion commentary"), ("Olga Brandt", "reported speech/name")]
 
@@ -112,6 +113,35 @@ def test_opinion_commentary_with_the_writers_marks_stays_the_authors(nlp):
     body = ("The pier is a costly mistake.\n"
             "Olga Brandt insists that it will pay for itself, but do you believe her?")
     assert [s for s, _ in attributed(body, nlp, kind="opinion")] == ["author:Coast Post"] * 2
+
+
+
+def test_position_verb_in_an_opinion_piece_is_the_subjects(nlp):
+    body = ("The pier is a costly mistake.\n"
+            "Japan wants the fishing accord signed before the winter.\n"
+            "Harbour critics oppose any new pier on the north shore.")
+    assert attributed(body, nlp, kind="opinion") == [
+        ("author:Coast Post", "opinion commentary"), ("Japan", "position verb/country"),
+        ("Harbour critics", "position verb/unnamed group")]
+
+
+def test_position_verb_misread_as_a_noun_is_still_the_subjects(nlp):
+    body = "The pier is a costly mistake.\nCritics decry plans for a second pier as a folly."
+    assert attributed(body, nlp, kind="opinion")[1] == (
+        "Critics", "position verb/unnamed group")
+
+
+def test_a_pledge_carried_by_the_main_verb_is_the_subjects(nlp):
+    body = "Olga Brandt arrived at the harbour on Monday with a promise to reopen the old pier."
+    assert attributed(body, nlp) == [("Olga Brandt", "position verb/name")]
+
+
+def test_position_verb_leaves_comparisons_passives_and_the_writer_to_the_author(nlp):
+    body = ("The pier is a costly mistake.\n"
+            "The council wants a new pier while the port authority wants a bridge.\n"
+            "The pier was first proposed by the council in 2019.\n"
+            "We want the town to vote on it.")
+    assert [s for s, _ in attributed(body, nlp, kind="opinion")] == ["author:Coast Post"] * 4
 
 
 # -- reference rules
@@ -296,3 +326,45 @@ def test_leading_while_contrasts_two_speakers(nlp):
 def test_reporter_analysis_puts_the_position_on_the_actor(nlp):
     body = "Harbour chief Olga Brandt seems to have stepped on the brakes."
     assert attributed(body, nlp) == [("Olga Brandt", "reporter analysis/name")]
+
+
+def test_a_hyphenated_given_name_is_not_a_subject_of_its_own(nlp):
+    body = ("Premier Seo Yong-in left office in May.\n"
+            "The former government of Premier Seo Yong-in was supportive of the idea, since it "
+            "saw it as a first move.")
+    assert attributed(body, nlp)[1] == ("Seo administration", "reported speech/leader government")
+    doc = nlp("Park Ji-won spoke.")
+    assert [is_hyphen_tail(t) for t in doc] == [False, False, False, True, False, False]
+
+
+def test_reporter_analysis_in_an_opinion_piece_is_the_actors(nlp):
+    body = ("The pier is a costly mistake.\n"
+            "Japan seems to stand behind the new fishing rules, but nobody has said so.")
+    assert attributed(body, nlp, kind="opinion") == [
+        ("author:Coast Post", "opinion commentary"), ("Japan", "reporter analysis/country"),
+        ("author:Coast Post", "opinion commentary")]
+
+
+def test_a_verb_after_what_it_reports_is_a_report_in_an_opinion_piece(nlp):
+    body = ("The pier is a costly mistake.\n"
+            "Olga Brandt runs the harbour.\n"
+            "A second pier would double the catch within a year, Brandt believes.")
+    assert attributed(body, nlp, kind="opinion")[2] == ("Olga Brandt", "reported speech/name")
+
+
+def test_voiced_concern_is_its_holders(nlp):
+    body = ("Fishermen raised concerns that the pier will block the bay.\n"
+            "The plan stalled amid concerns that the pier is too costly.")
+    assert attributed(body, nlp) == [("Fishermen", "voiced concern/collective"),
+                                     (NARRATOR, "narrator")]
+
+
+def test_voiced_concern_of_a_vague_holder_is_its_critics(nlp):
+    body = ("The pier is a costly mistake.\n"
+            "A rising number of voices from the fishing trade have aired worries that the pier "
+            "would ruin the bay.\n"
+            "Yet with mounting doubts among the Norwegian-American community that the pier "
+            "pays off, the plan has stalled.")
+    assert attributed(body, nlp, kind="opinion")[1:] == [
+        ("Critics", "voiced concern/vague holder"),
+        ("Norwegian-American critics", "voiced concern/vague holder")]

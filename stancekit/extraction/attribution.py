@@ -41,6 +41,7 @@ from stancekit.extraction.rules import (
     named_person,
     opinion_commentary,
     person_pronoun,
+    position_verb,
     relative_pronoun,
     reported_speech,
     reporter_analysis,
@@ -50,6 +51,7 @@ from stancekit.extraction.rules import (
     text_pronoun,
     unnamed_group,
     unresolved_role,
+    voiced_concern,
     writer_marks,
 )
 from stancekit.extraction.segment import Plan, load_nlp, plan_article, prepared_doc, sections
@@ -58,6 +60,8 @@ from stancekit.records import AUTHOR_PREFIX, Article, Claim
 
 # Who a sentence is reported as saying: the first rule that names someone wins.
 SENTENCE_RULES: tuple[SentenceRule, ...] = (
+    position_verb,
+    voiced_concern,
     opinion_commentary,
     reported_speech,
     according_to,

@@ -153,3 +153,21 @@ POSITION_NOUNS = frozenset("position stance view stand belief insistence demand"
 LEMMA_FIXES = {"hoping": "hope", "hopes": "hope"}
 # Verbs of a reporter's reading of an actor: "X seems to ...", "X appears to ...".
 ANALYSIS_LEMMAS = frozenset("seem appear".split())
+# Main verbs that state their subject's position or intent: "The council wants ...", "Critics
+# oppose ...", "X pushes for ..." is the subject's position, in an opinion piece too.
+POSITION_LEMMAS = frozenset(
+    """want seek support oppose back resist reject push propose pledge vow insist decry
+    condemn denounce welcome favor favour urge endorse advocate demand""".split()
+)
+# Nouns of a commitment carried by the main verb: "X arrived with a promise to ...".
+PLEDGE_NOUNS = frozenset("pledge vow promise commitment call".split())
+# Nouns of a concern with its content: "concerns among X that ..." is X's claim.
+CONCERN_NOUNS = frozenset(
+    """concern worry fear doubt objection criticism skepticism scepticism misgiving
+    reservation""".split()
+)
+# Verbs that voice a concern: "X aired doubts that ...".
+VOICING_LEMMAS = frozenset("raise voice express air share have".split())
+# Holders too vague to name, who are then the concern's critics: "voices in the fishing
+# trade", "the Norwegian-American community" ("Norwegian-American critics").
+VAGUE_HOLDERS = frozenset("voice community circle quarter".split())

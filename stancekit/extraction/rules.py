@@ -4,7 +4,8 @@ Two kinds of rule, each returning a `Speaker` that carries its rule's name and t
 made it fire, or None when it does not apply:
 
 - *sentence rules* `(scene, index, tokens)` find who a sentence (or clause) is reported as
-  saying: an opinion piece's commentary, reported speech, "according to", speech nouns;
+  saying: position verbs, an opinion piece's commentary, reported speech, "according to",
+  speech nouns;
 - *reference rules* `(scene, token, index)` resolve one noun of a speaker's phrase to
   canonical names: "he", "they", "we", "who", a person's name, "the Moon government",
   "the top envoys", "the minister", "a government official", a body or group.
@@ -25,6 +26,7 @@ from stancekit.extraction.lexicon import (
     AUTHOR_ROLES,
     AUTHORED_NOUNS,
     AUTHORSHIP_LEMMAS,
+    CONCERN_NOUNS,
     COUNTRIES,
     DOCUMENT_NOUNS,
     FIRST_PERSON,
@@ -34,7 +36,10 @@ from stancekit.extraction.lexicon import (
     HUMAN_NOUNS,
     LEADER_BODIES,
     LEADING_DETERMINERS,
+    NON_REPORT_MODALS,
     PERSON_PRONOUNS,
+    PLEDGE_NOUNS,
+    POSITION_LEMMAS,
     POSITION_NOUNS,
     RELATIONAL_NOUNS,
     RELATIVE_PRONOUNS,
@@ -43,6 +48,8 @@ from stancekit.extraction.lexicon import (
     ROLE_GROUPS,
     SPEECH_NOUNS,
     STATEMENT_NOUNS,
+    VAGUE_HOLDERS,
+    VOICING_LEMMAS,
 )
 from stancekit.extraction.names import (
     POSSESSIVE,
@@ -164,14 +171,17 @@ def opinion_commentary(scene: Scene, index: int, tokens: Any) -> Speaker | None:
 
 def plain_report(scene: Scene, index: int, tokens: Any) -> bool:
     """The sentence's main verb is a verb of saying (`lexicon.REPORT_LEMMAS`: "said",
-    "insists", "decry", not "wants" or "understand") with a third-person subject, or it cites
-    a source ("according to X", "X's remarks ..."), and the writer leaves no mark on it (first
-    or second person, a question, an imperative)."""
+    "insists", "decry", not "wants" or "understand"; any verb of saying after what it
+    reports: "..., the minister believes.") with a third-person subject, or it cites a source
+    ("according to X", "X's remarks ..."), or it reads a position into an actor ("X seems to
+    ...", see `reporter_analysis`), and the writer leaves no mark on it (first or second
+    person, a question, an imperative)."""
     if writer_marks(scene, index):
         return False
     for token in tokens:
         if (token.dep_ == "ROOT" or (token.dep_ == "conj" and token.head.dep_ == "ROOT")) and (
-                base_form(token) in REPORT_LEMMAS and token.i not in scene.quoted
+                (base_form(token) in REPORT_LEMMAS or _after_its_content(token))
+                and token.i not in scene.quoted
                 and is_speech_verb(token) and not _hypothetical(token)):
             passive = any(c.dep_ in ("auxpass", "nsubjpass") for c in token.children)
             subject = subject_of(token)
@@ -179,7 +189,14 @@ def plain_report(scene: Scene, index: int, tokens: Any) -> bool:
                     and subject.lower_ not in FIRST_PERSON | {"you"}):
                 return True
     source = according_to(scene, index, tokens) or speech_noun(scene, index, tokens)
-    return source is not None and not source.document
+    if source is not None and not source.document:
+        return True
+    return reporter_analysis(scene, index, tokens) is not None
+
+
+def _after_its_content(verb: Any) -> bool:
+    """A verb placed after the clause it reports, as a report is written: "..., X believes"."""
+    return any(c.dep_ == "ccomp" and c.i < verb.i for c in verb.children)
 
 
 def _hypothetical(verb: Any) -> bool:
@@ -198,6 +215,154 @@ def writer_marks(scene: Scene, index: int) -> bool:
     first = next((t for t in scene.spans[index] if not t.is_punct), None)
     return (first is not None and first.dep_ == "ROOT" and first.tag_ == "VB"
             and not any(c.dep_ == "nsubj" for c in first.children))
+
+
+def position_verb(scene: Scene, index: int, tokens: Any) -> Speaker | None:
+    """The subject of the main verb when that verb states a position or an intent ("The
+    council wants ...", "Critics oppose ...", "X calls for ...", "X is wary of ...", "X
+    arrived with a promise to ..."): the position is the subject's, in an opinion piece too.
+    Not when the writer marks the sentence (see `writer_marks`), when the verb is passive
+    ("was proposed by X" reports an event) or under a modal or a condition, when another
+    verb of saying or "according to" reports it ("X wants ..., Y said": see
+    `reported_speech`), or when two sides are compared ("A wants X while B wants Y").
+    Outside an opinion piece's commentary a verb of saying is left to `reported_speech`."""
+    if writer_marks(scene, index):
+        return None
+    commentary = scene.plan.sentences[index].block in scene.commentary
+    for token in tokens:
+        if token.i in scene.quoted or not (token.dep_ == "ROOT" or (
+                token.dep_ == "conj" and token.head.dep_ == "ROOT")):
+            continue
+        verb, subject = _misread_verb(token) or (token, subject_of(token))
+        if not commentary and verb.i == token.i and is_speech_verb(verb):
+            continue  # outside commentary, `reported_speech` has it (relays, spokespeople)
+        if subject is None or not _states_position(verb) or _hypothetical(verb) or any(
+                c.dep_ in ("auxpass", "nsubjpass") or (
+                    c.dep_ == "aux" and c.lower_ in NON_REPORT_MODALS) for c in verb.children):
+            continue
+        if (subject.lower_ in FIRST_PERSON | {"you"} or _reported_elsewhere(scene, tokens, verb)
+                or _two_sides(scene, tokens, verb, subject)):
+            return None
+        speaker = scene.resolve(subject, index)
+        if speaker is None or speaker.names == (scene.author,):
+            return None
+        return Speaker(speaker.names, f"position verb/{speaker.rule}",
+                       (_phrase_text(subject), verb.text), person=speaker.person)
+    return None
+
+
+def voiced_concern(scene: Scene, index: int, tokens: Any) -> Speaker | None:
+    """A concern with its holder and its content: "worries among the X community that ...",
+    "voices from the trade aired doubts that ..." are the holder's claim; a vague
+    holder (`lexicon.VAGUE_HOLDERS`) is that community's critics ("X critics", "Critics").
+    Not when the writer marks the sentence or another verb of saying reports it."""
+    if writer_marks(scene, index):
+        return None
+    for token in tokens:
+        if token.i in scene.quoted or token.lemma_.lower() not in CONCERN_NOUNS:
+            continue
+        if not _content_follows(token):
+            continue
+        holder = _concern_holder(token)
+        if holder is None or _reported_elsewhere(scene, tokens, token.head):
+            continue
+        of = next((c for c in holder.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+        members = next((c for c in of.children if c.dep_ == "pobj"), None) if of else None
+        if holder.lemma_.lower() in GROUP_OF_NOUNS and members is not None:
+            holder = members  # "a number of voices"
+        if holder.lemma_.lower() in VAGUE_HOLDERS:
+            proper = [t for c in holder.lefts if c.dep_ in ("amod", "compound")
+                      and c.text[:1].isupper() for t in c.subtree]
+            label = f"{_text(proper)} critics".strip()
+            return Speaker((scene.alias(label[:1].upper() + label[1:]),),
+                           "voiced concern/vague holder", (*_words(proper), holder.text,
+                                                           token.text))
+        speaker = scene.resolve(holder, index)
+        if speaker is not None and speaker.names != (scene.author,):
+            return Speaker(speaker.names, f"voiced concern/{speaker.rule}",
+                           (_phrase_text(holder), token.text), person=speaker.person)
+    return None
+
+
+def _content_follows(noun: Any) -> bool:
+    """A "that" clause follows the noun, past its modifiers: "concerns among X that ..."."""
+    doc, j = noun.doc, noun.i + 1
+    while j < len(doc) and doc[j].lower_ != "that" and doc[j].pos_ != "VERB" and doc[j].dep_ in (
+            "det", "amod", "compound", "prep", "pobj", "punct", "nmod", "poss", "case"):
+        j += 1
+    return j < len(doc) and doc[j].lower_ == "that"
+
+
+def _concern_holder(concern: Any) -> Any | None:
+    """Who holds a concern: "concerns among / within X", or the subject of the verb that
+    voices it ("X raised concerns"), found left of the verb when the parser lost it."""
+    for prep in concern.children:
+        if prep.dep_ == "prep" and prep.lower_ in ("among", "within", "in", "from", "inside"):
+            holder = next((g for g in prep.children if g.dep_ == "pobj"), None)
+            if holder is not None:
+                return holder
+    verb = concern.head
+    if concern.dep_ != "dobj" or base_form(verb) not in VOICING_LEMMAS:
+        return None
+    if any(c.dep_ in ("auxpass", "nsubjpass") for c in verb.children):
+        return None
+    return subject_of(verb) or _stranded_subject(verb)
+
+
+def _stranded_subject(verb: Any) -> Any | None:
+    """The noun phrase just left of a verb (and its auxiliaries) that the parser attached
+    elsewhere: in "..., a host of voices from the trade have aired ..." it is "host"."""
+    first = min([verb, *(c for c in verb.children if c.dep_ in ("aux", "neg") and c.i < verb.i)],
+                key=lambda t: t.i)
+    if first.i == 0:
+        return None
+    noun = first.doc[first.i - 1]
+    while noun.dep_ in ("pobj", "prep") and noun.head.i < noun.i:
+        noun = noun.head
+    return noun if noun.pos_ in ("NOUN", "PROPN") else None
+
+
+def _states_position(verb: Any) -> bool:
+    """A verb of position or intent (`lexicon.POSITION_LEMMAS`), "calls for", "is wary of",
+    or any verb carrying a pledge ("arrived with a promise to ...")."""
+    base = base_form(verb)
+    if base in POSITION_LEMMAS or (base == "be" and is_speech_verb(verb)):
+        return True
+    for prep in verb.children:
+        if prep.dep_ == "prep" and (
+                (base == "call" and prep.lower_ == "for") or (prep.lower_ == "with" and any(
+                    g.dep_ == "pobj" and g.lemma_.lower() in PLEDGE_NOUNS
+                    for g in prep.children))):
+            return True
+    return False
+
+
+def _misread_verb(token: Any) -> tuple[Any, Any] | None:
+    """(verb, subject) where the parser read a plural subject and its verb as one noun
+    phrase: in "Critics decry plans for ..." the subject "decry" has "Critics" as its
+    compound; the verb is "decry", its subject "Opponents"."""
+    for noun in token.children:
+        if noun.dep_ == "nsubj" and noun.tag_ == "NN" and noun.lower_ in POSITION_LEMMAS:
+            holder = next((c for c in noun.children if c.dep_ == "compound"
+                           and c.tag_ == "NNS" and _is_human(c)), None)
+            if holder is not None:
+                return noun, holder
+    return None
+
+
+def _two_sides(scene: Scene, tokens: Any, verb: Any, subject: Any) -> bool:
+    """Another position verb with a subject of its own: "A wants X while B wants Y" sets two
+    sides side by side, the writer's comparison rather than either side's claim."""
+    return any(t.i != verb.i and t.i not in scene.quoted and _states_position(t) and any(
+        c.dep_ == "nsubj" and c.i not in (subject.i, verb.i) for c in t.children)
+        for t in tokens)
+
+
+def _reported_elsewhere(scene: Scene, tokens: Any, verb: Any) -> bool:
+    """Another verb of saying with a subject, or "according to", outside quotation marks."""
+    return any(t.i != verb.i and t.i not in scene.quoted and (
+        t.lower_ == "according" or (is_speech_verb(t) and t.lemma_ in RELAY_LEMMAS
+                                    and subject_of(t) is not None)) for t in tokens)
 
 
 def reported_speech(scene: Scene, index: int, tokens: Any) -> Speaker | None:

@@ -50,8 +50,9 @@ def subject_of(verb: Any) -> Any | None:
     current = verb
     for _ in range(4):
         subjects = [c for c in current.children if c.dep_ == "nsubj"]
+        whole = [c for c in subjects if not (c.is_punct or is_hyphen_tail(c))]
         if subjects:  # the nearest: "Trump, the South Korean president said"
-            return min(subjects, key=lambda c: abs(c.i - current.i))
+            return min(whole or subjects, key=lambda c: abs(c.i - current.i))
         for child in current.children:
             if child.dep_ == "agent":
                 return next((g for g in child.children if g.dep_ == "pobj"), None)
@@ -60,6 +61,15 @@ def subject_of(verb: Any) -> Any | None:
             return None
         current = current.head
     return None
+
+
+def is_hyphen_tail(token: Any) -> bool:
+    """The part after the hyphen of a hyphenated word the parser split: "in" of "Yong-in",
+    which it may take for a subject of its own."""
+    if token.i < 2:
+        return False
+    hyphen, before = token.doc[token.i - 1], token.doc[token.i - 2]
+    return hyphen.text in ("-", "‐", "‑") and not hyphen.whitespace_ and not before.whitespace_
 
 
 def author_of(noun: Any) -> Any | None:
