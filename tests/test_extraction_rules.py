@@ -213,10 +213,16 @@ def test_country_and_seat_of_government(nlp, subject, label):
 @pytest.mark.parametrize("subject, label", [
     ("Some veteran Japanese officials", "Japanese officials"),
     ("Japanese port officials", "Officials"),  # the nationality is the port's
+    ("Japanese observers", "Japanese analysts"),  # a synonym of a canonical group
 ])
 def test_unnamed_group_keeps_its_nationality_only(nlp, subject, label):
     assert attributed(f"{subject} said the pier was unsafe.", nlp) == [
         (label, "reported speech/unnamed group")]
+
+
+def test_a_synonym_of_a_canonical_group_is_that_group(nlp):
+    assert [s for s, _ in attributed("Observers and analysts said the pier was unsafe.", nlp)
+            ] == ["Analysts"]
 
 
 def test_collective_unnamed_speakers(nlp):

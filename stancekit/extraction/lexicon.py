@@ -171,3 +171,6 @@ VOICING_LEMMAS = frozenset("raise voice express air share have".split())
 # Holders too vague to name, who are then the concern's critics: "voices in the fishing
 # trade", "the Norwegian-American community" ("Norwegian-American critics").
 VAGUE_HOLDERS = frozenset("voice community circle quarter".split())
+# Groups named by a synonym of a canonical label (the labeling guide's "Analysts"):
+# "observers and analysts said" is "Analysts".
+GROUP_SYNONYMS = {"observers": "analysts", "watchers": "analysts", "pundits": "analysts"}

@@ -33,6 +33,7 @@ from stancekit.extraction.lexicon import (
     FIRST_PERSON_TEXT,
     GROUP_OF_NOUNS,
     GROUP_PRONOUNS,
+    GROUP_SYNONYMS,
     HUMAN_NOUNS,
     LEADER_BODIES,
     LEADING_DETERMINERS,
@@ -655,7 +656,9 @@ def unnamed_group(scene: Scene, token: Any, index: int) -> Speaker | None:
 
 
 def _group_label(token: Any) -> tuple[str, tuple[str, ...]]:
-    """"Some veteran Japanese port officials" -> "Japanese officials", and its words."""
+    """"Some veteran Japanese port officials" -> "Japanese officials", and its words; a
+    synonym of a canonical group is that group ("observers" -> "Analysts",
+    `lexicon.GROUP_SYNONYMS`)."""
     lefts = list(token.lefts)
     kept = []  # nationality words next to the head: "South Korean officials", not "Korean
     for child in reversed(lefts):  # issue experts"
@@ -669,7 +672,8 @@ def _group_label(token: Any) -> tuple[str, tuple[str, ...]]:
         kept.insert(0, child)
     words = [t for child in kept for t in child.subtree]
     nationality = _text(words)
-    label = f"{COUNTRY_ADJECTIVES.get(_country_key(nationality), nationality)} {token.text}"
+    head = GROUP_SYNONYMS.get(token.lower_, token.text)
+    label = f"{COUNTRY_ADJECTIVES.get(_country_key(nationality), nationality)} {head}"
     label = label.strip()
     return label[:1].upper() + label[1:], (*_words(words), token.text)
 
@@ -696,7 +700,7 @@ def collective(scene: Scene, token: Any, index: int) -> Speaker | None:
         return None
     named = next((c for c in token.children if c.dep_ == "appos" and c.ent_type_ == "ORG"),
                  None)
-    token = named if named is not None else token  # "the campaign Korea Peace Now"
+    token = named if named is not None else token  # "the campaign Clean Harbours Now"
     ent = entity_of(token)
     if ent is not None and token.ent_type_ in ("ORG", "GPE", "NORP", "PERSON"):
         words = list(ent)
@@ -712,7 +716,7 @@ def collective(scene: Scene, token: Any, index: int) -> Speaker | None:
         label = clean_name(label)  # an unrecognised person: "Mayor Ines Roth"
     if not label:
         return None
-    label = _qualified_body(scene.acronyms.get(label, label))
+    label = _qualified_body(scene.acronyms.get(label, GROUP_SYNONYMS.get(label.lower(), label)))
     owner = next((c for c in token.children if c.dep_ == "poss"), None)
     if owner is not None and label in token.doc[token.i + 1 - len(words) : token.i + 1].text:
         country_of = COUNTRY_ADJECTIVES.get(_country_key(_text(noun_phrase(owner))))
