@@ -3,9 +3,9 @@
 Two steps, both over plain strings so that a streaming run keeps only speaker names:
 
 1. Within one article, `link_in_article(claims, text)` completes what the article itself
-   says: a surname ("Yoon") becomes the one full name in the text that it belongs to ("Yoon
+   says: a surname ("Han") becomes the one full name in the text that it belongs to ("Han
    Suk Yeol"); "the North" becomes the state the text names ("North Korea"); an acronym
-   ("KAPAC") becomes the name the text spells out; an unqualified body ("the Unification
+   ("PFAC") becomes the name the text spells out; an unqualified body ("the Unification
    Ministry", "officials") gets the country the text gives it ("South Korean Unification
    Ministry"); groups whose nationality is incidental ("Analysts") stay as they are.
    Several candidates (two Moons in one article) leave the name as it is.
@@ -125,8 +125,8 @@ def _compass_state(word: str, text: str) -> str | None:
 
 
 def _spelled_out(acronym: str, text: str) -> str | None:
-    """"KAPAC" -> "Korean American Public Action Committee", where the text introduces it so:
-    "Korean American Public Action Committee (KAPAC)"."""
+    """"PFAC" -> "Pacific Fishing Action Committee", where the text introduces it so:
+    "Pacific Fishing Action Committee (PFAC)"."""
     for match in re.finditer(rf"\(\s*{re.escape(acronym)}\s*\)", text):
         before = text[max(0, match.start() - _SPELLED_OUT_CHARS) : match.start()]
         words = re.findall(r"[\w’'-]+", before)

@@ -693,7 +693,7 @@ def unresolved_role(scene: Scene, token: Any, index: int) -> Speaker | None:
 
 
 def collective(scene: Scene, token: Any, index: int) -> Speaker | None:
-    """A body or group by a short label: "the Foreign Ministry", "KAPAC", "Analysts".
+    """A body or group by a short label: "the Foreign Ministry", "PFAC", "Analysts".
     Things do not speak: "the fact sheet confirmed" names nobody."""
     if not _is_noun(token) or not (token.pos_ == "PROPN" or token.ent_type_ or _is_human(token)
                                    or any(c.dep_ == "appos" for c in token.children)):
