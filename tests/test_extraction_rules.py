@@ -9,7 +9,7 @@ from stancekit.errors import StancekitError
 from stancekit.extraction import explain_claims, extract_claims, extract_many, load_nlp
 from stancekit.extraction.attribution import REFERENCE_RULES, SENTENCE_RULES
 from stancekit.extraction.segment import plan_article, sections
-from stancekit.extraction.syntax import is_hyphen_tail
+from stancekit.extraction.syntax import is_hyphen_tail, name_with_tail
 from stancekit.records import NARRATOR, Article
 
 
@@ -374,3 +374,20 @@ def test_voiced_concern_of_a_vague_holder_is_its_critics(nlp):
     assert attributed(body, nlp, kind="opinion")[1:] == [
         ("Critics", "voiced concern/vague holder"),
         ("Norwegian-American critics", "voiced concern/vague holder")]
+
+
+def test_according_to_a_report_published_by_a_group_is_the_groups(nlp):
+    body = ("According to the report “Safe Harbours,” published by the campaign group Sea "
+            "Watch, the pier can be rebuilt.")
+    assert attributed(body, nlp) == [("Sea Watch", "according to/collective")]
+
+
+def test_an_organisation_keeps_the_capitalised_words_the_parser_left_out(nlp):
+    from spacy.tokens import Span
+
+    doc = nlp("The campaign group Sea Peace Now said the bay is dying.")
+    doc.ents = [Span(doc, 3, 5, label="ORG")]
+    assert [t.text for t in name_with_tail(doc.ents[0])] == ["Sea", "Peace", "Now"]
+    doc = nlp("The Harbour Board Friday said the bay is dying.")
+    doc.ents = [Span(doc, 1, 3, label="ORG"), Span(doc, 3, 4, label="DATE")]
+    assert [t.text for t in name_with_tail(doc.ents[0])] == ["Harbour", "Board"]

@@ -137,6 +137,8 @@ AUTHORSHIP_LEMMAS = frozenset(
     "write sign introduce reintroduce sponsor cosponsor co-sponsor author draft send pen "
     "table propose submit file".split()
 )
+# Verbs of putting a text out: "the report, released by X".
+PUBLICATION_LEMMAS = AUTHORSHIP_LEMMAS | frozenset("release publish issue produce".split())
 # Role words of a text's author: "the lead sponsor is X".
 AUTHOR_ROLES = frozenset("sponsor cosponsor co-sponsor author signatory drafter".split())
 # Verbs that report what someone said, as opposed to what they want, think or understand: in

@@ -42,6 +42,7 @@ from stancekit.extraction.lexicon import (
     PLEDGE_NOUNS,
     POSITION_LEMMAS,
     POSITION_NOUNS,
+    PUBLICATION_LEMMAS,
     RELATIONAL_NOUNS,
     RELATIVE_PRONOUNS,
     RELAY_LEMMAS,
@@ -69,6 +70,7 @@ from stancekit.extraction.syntax import (
     entity_of,
     is_definite,
     is_speech_verb,
+    name_with_tail,
     noun_phrase,
     subject_of,
 )
@@ -427,8 +429,9 @@ def _clause_under(token: Any, verb: Any) -> Any | None:
 
 def according_to(scene: Scene, index: int, tokens: Any) -> Speaker | None:
     """The source of an "according to X" outside quotation marks. A statement or report with
-    an author ("according to a statement by X") is X's; a joint statement without one speaks
-    for the sentence's own subject ("According to the statement, A and B agreed ...")."""
+    an author ("according to a statement by X", "according to the report, released by X") is
+    X's; a joint statement without one speaks for the sentence's own subject ("According to
+    the statement, A and B agreed ...")."""
     for token in tokens:
         if token.lower_ != "according" or token.i in scene.quoted:
             continue
@@ -437,7 +440,7 @@ def according_to(scene: Scene, index: int, tokens: Any) -> Speaker | None:
         if source is None:
             continue
         if source.lemma_.lower() in DOCUMENT_NOUNS:
-            author = author_of(source)
+            author = _document_author(source)
             if author is None:
                 if source.lemma_.lower() not in STATEMENT_NOUNS:
                     return None
@@ -448,6 +451,25 @@ def according_to(scene: Scene, index: int, tokens: Any) -> Speaker | None:
             return Speaker(speaker.names, f"according to/{speaker.rule}",
                            ("according to", _phrase_text(source)), person=speaker.person)
     return None
+
+
+def _document_author(document: Any) -> Any | None:
+    """Who put out a statement or report (see `syntax.author_of`), also where the parser hung
+    the author on the document's title ("the study “Title,” released by X") or left the
+    participle after it unattached ("according to the report, released by X, ...")."""
+    author = author_of(document) or next(filter(None, (
+        author_of(c) for c in document.children if c.dep_ == "appos")), None)
+    if author is not None:
+        return author
+    title = {t.i for c in document.children if c.dep_ in ("appos", "punct") for t in c.subtree}
+    doc, after = document.doc, document.i + 1
+    while after < len(doc) and (after in title or doc[after].is_punct):
+        after += 1
+    verb = doc[after] if after < len(doc) else None
+    if verb is None or verb.tag_ != "VBN" or base_form(verb) not in PUBLICATION_LEMMAS:
+        return None
+    agent = next((c for c in verb.children if c.dep_ == "agent"), None)
+    return next((g for g in agent.children if g.dep_ == "pobj"), None) if agent else None
 
 
 def _root_subject(scene: Scene, index: int, tokens: Any) -> Speaker | None:
@@ -702,7 +724,9 @@ def collective(scene: Scene, token: Any, index: int) -> Speaker | None:
                  None)
     token = named if named is not None else token  # "the campaign Clean Harbours Now"
     ent = entity_of(token)
-    if ent is not None and token.ent_type_ in ("ORG", "GPE", "NORP", "PERSON"):
+    if ent is not None and token.ent_type_ == "ORG":
+        words = name_with_tail(ent)
+    elif ent is not None and token.ent_type_ in ("GPE", "NORP", "PERSON"):
         words = list(ent)
     else:
         words = [t for t in noun_phrase(token) if t.i <= token.i]

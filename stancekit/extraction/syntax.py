@@ -137,3 +137,17 @@ def entity_of(token: Any) -> Any | None:
     while end < len(doc) and doc[end].ent_iob_ == "I":
         end += 1
     return doc[start:end]
+
+
+def name_with_tail(ent: Any) -> list[Any]:
+    """An organisation's name with the capitalised words the small parser left out of it:
+    "Clean Harbours" + "Now" is "Clean Harbours Now" (not a date, a pronoun or a verb, nor
+    the start of a sentence)."""
+    words, doc = list(ent), ent.doc
+    end = ent.end
+    while (end < len(doc) and doc[end].is_alpha and doc[end].text[:1].isupper()
+           and not doc[end].ent_type_ and not doc[end].is_sent_start
+           and doc[end].pos_ in ("PROPN", "NOUN", "ADJ", "ADV")):
+        words.append(doc[end])
+        end += 1
+    return words
