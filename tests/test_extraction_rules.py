@@ -391,3 +391,12 @@ def test_an_organisation_keeps_the_capitalised_words_the_parser_left_out(nlp):
     doc = nlp("The Harbour Board Friday said the bay is dying.")
     doc.ents = [Span(doc, 1, 3, label="ORG"), Span(doc, 3, 4, label="DATE")]
     assert [t.text for t in name_with_tail(doc.ents[0])] == ["Harbour", "Board"]
+
+
+def test_relay_of_a_group_voicing_a_view_in_the_reported_clause(nlp):
+    body = 'Olga Brandt said that harbour officials "have voiced deep worries" about the pier.'
+    claim = extract_claims(article(body), nlp=nlp)[0]
+    assert (claim.speaker, claim.via, claim.rule) == (
+        "Officials", "Olga Brandt", "relay/unnamed group")
+    body = "Olga Brandt said the council will push for a new vote."
+    assert attributed(body, nlp) == [("Olga Brandt", "reported speech/name")]

@@ -406,6 +406,12 @@ def reported_speech(scene: Scene, index: int, tokens: Any) -> Speaker | None:
             continue
         if other.dep_ == "advcl" and other.lemma_ in RELAY_LEMMAS and not via:
             via, rule = "; ".join(inner.names), "relay"  # "..., X noted, as reported by Y"
+    if rule == "reported speech" and verb.lemma_ in RELAY_LEMMAS:
+        relayed = _relayed(scene, verb, index)
+        if relayed is not None and relayed[1].names != speaker.names:
+            other_subject, inner = relayed
+            speaker, via, rule = inner, "; ".join(speaker.names), "relay"
+            evidence = (_phrase_text(other_subject), *evidence)
     according = according_to(scene, index, tokens)
     if according and not according.document and according.names != speaker.names:
         via = via or "; ".join(according.names)
@@ -414,6 +420,23 @@ def reported_speech(scene: Scene, index: int, tokens: Any) -> Speaker | None:
             and last_body and index - last_body[0] <= PRONOUN_WINDOW):
         return Speaker(last_body[1], "spokesperson", evidence, "; ".join(speaker.names))
     return Speaker(speaker.names, f"{rule}/{speaker.rule}", evidence, via, speaker.person)
+
+
+def _relayed(scene: Scene, verb: Any, index: int) -> tuple[Any, Speaker] | None:
+    """(subject, speaker) of a verb of saying in the clause a relay verb reports, even when
+    the verb itself is quoted: "Y said that X "have expressed concerns"" is X's, via Y; but
+    "Y said X will push for ..." is Y's."""
+    for clause in verb.children:
+        if (clause.dep_ != "ccomp" or clause.i < verb.i or not is_speech_verb(clause)
+                or _hypothetical(clause)):
+            continue
+        subject = next((c for c in clause.children if c.dep_ == "nsubj"), None)
+        if subject is None or subject.i in scene.quoted:
+            continue
+        speaker = scene.resolve(subject, index)
+        if speaker is not None:
+            return subject, speaker
+    return None
 
 
 def _clause_under(token: Any, verb: Any) -> Any | None:
