@@ -125,6 +125,15 @@ def test_position_verb_in_an_opinion_piece_is_the_subjects(nlp):
         ("Harbour critics", "position verb/unnamed group")]
 
 
+def test_position_verb_of_each_clause_and_of_a_belief(nlp):
+    body = ("The pier is a costly mistake.\n"
+            "Japan supports the fishing accord, while Russia wants more time.\n"
+            "Analysts fear the accord will fail.")
+    assert attributed(body, nlp, kind="opinion")[1:] == [
+        ("Japan", "position verb/country"), ("Russia", "position verb/country"),
+        ("Analysts", "position verb/unnamed group")]
+
+
 def test_position_verb_misread_as_a_noun_is_still_the_subjects(nlp):
     body = "The pier is a costly mistake.\nCritics decry plans for a second pier as a folly."
     assert attributed(body, nlp, kind="opinion")[1] == (
@@ -354,7 +363,7 @@ def test_reporter_analysis_in_an_opinion_piece_is_the_actors(nlp):
 def test_a_verb_after_what_it_reports_is_a_report_in_an_opinion_piece(nlp):
     body = ("The pier is a costly mistake.\n"
             "Olga Brandt runs the harbour.\n"
-            "A second pier would double the catch within a year, Brandt believes.")
+            "A second pier would double the catch within a year, Brandt thinks.")
     assert attributed(body, nlp, kind="opinion")[2] == ("Olga Brandt", "reported speech/name")
 
 

@@ -141,8 +141,8 @@ AUTHORSHIP_LEMMAS = frozenset(
 PUBLICATION_LEMMAS = AUTHORSHIP_LEMMAS | frozenset("release publish issue produce".split())
 # Role words of a text's author: "the lead sponsor is X".
 AUTHOR_ROLES = frozenset("sponsor cosponsor co-sponsor author signatory drafter".split())
-# Verbs that report what someone said, as opposed to what they want, think or understand: in
-# an opinion piece, "X insists that ..." is X's claim, "X wants ..." is the writer's account.
+# Verbs that report what someone said, as opposed to what they think or understand: in
+# an opinion piece, "X insists that ..." is X's claim, "X understands ..." the writer's account.
 REPORT_LEMMAS = frozenset(
     """say tell urge insist warn announce state declare claim argue propose ask demand stress
     note add write tweet decry reject oppose criticize criticise condemn denounce call
@@ -155,11 +155,12 @@ POSITION_NOUNS = frozenset("position stance view stand belief insistence demand"
 LEMMA_FIXES = {"hoping": "hope", "hopes": "hope"}
 # Verbs of a reporter's reading of an actor: "X seems to ...", "X appears to ...".
 ANALYSIS_LEMMAS = frozenset("seem appear".split())
-# Main verbs that state their subject's position or intent: "The council wants ...", "Critics
-# oppose ...", "X pushes for ..." is the subject's position, in an opinion piece too.
+# Main verbs that state their subject's position, intent or belief: "The council wants ...",
+# "Critics oppose ...", "Analysts fear ..." is the subject's position, in an opinion piece too.
 POSITION_LEMMAS = frozenset(
     """want seek support oppose back resist reject push propose pledge vow insist decry
-    condemn denounce welcome favor favour urge endorse advocate demand""".split()
+    condemn denounce welcome favor favour urge endorse advocate demand fear worry doubt believe
+    expect""".split()
 )
 # Nouns of a commitment carried by the main verb: "X arrived with a promise to ...".
 PLEDGE_NOUNS = frozenset("pledge vow promise commitment call".split())

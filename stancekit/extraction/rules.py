@@ -174,7 +174,7 @@ def opinion_commentary(scene: Scene, index: int, tokens: Any) -> Speaker | None:
 
 def plain_report(scene: Scene, index: int, tokens: Any) -> bool:
     """The sentence's main verb is a verb of saying (`lexicon.REPORT_LEMMAS`: "said",
-    "insists", "decry", not "wants" or "understand"; any verb of saying after what it
+    "insists", "decry", not "thinks" or "understands"; any verb of saying after what it
     reports: "..., the minister believes.") with a third-person subject, or it cites a source
     ("according to X", "X's remarks ..."), or it reads a position into an actor ("X seems to
     ...", see `reporter_analysis`), and the writer leaves no mark on it (first or second
@@ -221,7 +221,7 @@ def writer_marks(scene: Scene, index: int) -> bool:
 
 
 def position_verb(scene: Scene, index: int, tokens: Any) -> Speaker | None:
-    """The subject of the main verb when that verb states a position or an intent ("The
+    """The subject of the main verb when it states a position, intent or belief ("The
     council wants ...", "Critics oppose ...", "X calls for ...", "X is wary of ...", "X
     arrived with a promise to ..."): the position is the subject's, in an opinion piece too.
     Not when the writer marks the sentence (see `writer_marks`), when the verb is passive
@@ -233,8 +233,7 @@ def position_verb(scene: Scene, index: int, tokens: Any) -> Speaker | None:
         return None
     commentary = scene.plan.sentences[index].block in scene.commentary
     for token in tokens:
-        if token.i in scene.quoted or not (token.dep_ == "ROOT" or (
-                token.dep_ == "conj" and token.head.dep_ == "ROOT")):
+        if token.i in scene.quoted or not _main_verb(token, tokens):
             continue
         verb, subject = _misread_verb(token) or (token, subject_of(token))
         if not commentary and verb.i == token.i and is_speech_verb(verb):
@@ -323,6 +322,13 @@ def _stranded_subject(verb: Any) -> Any | None:
     while noun.dep_ in ("pobj", "prep") and noun.head.i < noun.i:
         noun = noun.head
     return noun if noun.pos_ in ("NOUN", "PROPN") else None
+
+
+def _main_verb(token: Any, tokens: Any) -> bool:
+    """The root of the sentence, a verb coordinated with it, or the root of the clause
+    `tokens` ("while B wants Y" after "A wants X,")."""
+    return (token.dep_ == "ROOT" or (token.dep_ == "conj" and token.head.dep_ == "ROOT")
+            or (token.pos_ in ("VERB", "AUX") and not tokens[0].i <= token.head.i <= tokens[-1].i))
 
 
 def _states_position(verb: Any) -> bool:
