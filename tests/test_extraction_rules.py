@@ -409,3 +409,10 @@ def test_relay_of_a_group_voicing_a_view_in_the_reported_clause(nlp):
         "Officials", "Olga Brandt", "relay/unnamed group")
     body = "Olga Brandt said the council will push for a new vote."
     assert attributed(body, nlp) == [("Olga Brandt", "reported speech/name")]
+
+
+def test_a_spokesman_voicing_concern_speaks_for_his_body(nlp):
+    body = ("The Harbour Board said the pier is unsafe.\n"
+            "Board spokesman Tim Ruiz expressed concern that the pier would flood.")
+    claim = extract_claims(article(body), nlp=nlp)[1]
+    assert (claim.speaker, claim.via, claim.rule) == ("Harbour Board", "Tim Ruiz", "spokesperson")

@@ -257,13 +257,17 @@ def voiced_concern(scene: Scene, index: int, tokens: Any) -> Speaker | None:
     """A concern with its holder and its content: "worries among the X community that ...",
     "voices from the trade aired doubts that ..." are the holder's claim; a vague
     holder (`lexicon.VAGUE_HOLDERS`) is that community's critics ("X critics", "Critics").
-    Not when the writer marks the sentence or another verb of saying reports it."""
+    Not when the writer marks the sentence or another verb of saying reports it; outside an
+    opinion piece's commentary, "X expressed concern that ..." is left to `reported_speech`
+    (relays, spokespeople)."""
     if writer_marks(scene, index):
         return None
+    commentary = scene.plan.sentences[index].block in scene.commentary
     for token in tokens:
         if token.i in scene.quoted or token.lemma_.lower() not in CONCERN_NOUNS:
             continue
-        if not _content_follows(token):
+        if not _content_follows(token) or (
+                not commentary and token.dep_ == "dobj" and is_speech_verb(token.head)):
             continue
         holder = _concern_holder(token)
         if holder is None or _reported_elsewhere(scene, tokens, token.head):
