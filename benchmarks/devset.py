@@ -45,18 +45,23 @@ def recipes() -> dict[str, tuple[str, dict[str, Any]]]:
     """Recipe name -> (method, hyper-parameters)."""
     from stancekit.models.finetune import FineTuneSettings
 
-    contrastive = FineTuneSettings(contrastive_epochs=1)
-    longer = FineTuneSettings(min_steps=200)
-    decomposed = FineTuneSettings(contrastive_epochs=1, stance_structure="decomposed")
+    flat = FineTuneSettings(contrastive_epochs=0, stance_structure="flat")
+    contrastive = FineTuneSettings(contrastive_epochs=1, stance_structure="flat")
+    longer = FineTuneSettings(min_steps=200, contrastive_epochs=0, stance_structure="flat")
+    decomposed = FineTuneSettings(contrastive_epochs=0, stance_structure="decomposed")
+    decomposed_contrastive = FineTuneSettings(contrastive_epochs=1, stance_structure="decomposed")
     return {
         "baseline": ("baseline", {"context": False}),
         "baseline+context": ("baseline", {"context": True}),
-        "two-head": ("finetuned", {"context": False}),
-        "two-head+context": ("finetuned", {"context": True}),
+        "two-head": ("finetuned", {"context": False, "settings": flat}),
+        "two-head+context": ("finetuned", {"context": True, "settings": flat}),
         "contrastive": ("finetuned", {"context": False, "settings": contrastive}),
         "contrastive+context": ("finetuned", {"context": True, "settings": contrastive}),
         "two-head+context+200steps": ("finetuned", {"context": True, "settings": longer}),
-        "decomposed": ("finetuned", {"context": False, "settings": decomposed}),
+        "decomposed (the default)": ("finetuned", {"context": False, "settings": decomposed}),
+        "decomposed+context": ("finetuned", {"context": True, "settings": decomposed}),
+        "decomposed+contrastive": ("finetuned",
+                                   {"context": False, "settings": decomposed_contrastive}),
     }
 
 

@@ -29,10 +29,11 @@ class FineTuneSettings:
     `epochs` None sizes the schedule by the data (see `plan_schedule`). Early stopping
     holds out `validation_fraction` of the labels when that is at least `min_validation`
     claims, and keeps the epoch with the lowest held-out loss (`patience` epochs without
-    improvement end training). `contrastive_epochs` of the SetFit-style step run first
-    (one by default: it measured better on the development set than none).
-    `stance_structure` "decomposed" asks "about the target?" and "which side?" with two
-    heads (see `finetuned.DecomposedStanceHead`) instead of one flat stance head.
+    improvement end training). `stance_structure` "decomposed" (the default) asks "about
+    the target?" and "which side?" with two heads (see `finetuned.DecomposedStanceHead`);
+    "flat" has one three-way stance head. `contrastive_epochs` of the SetFit-style step run
+    first (none by default: with the decomposed head and 1,461 labels it gave no better
+    development-set stance, worse sentiment, and took 2.7 times as long; see the README).
     """
 
     epochs: int | None = None
@@ -49,8 +50,8 @@ class FineTuneSettings:
     validation_fraction: float = 0.1
     min_validation: int = 50
     patience: int = 2
-    contrastive_epochs: int = 1
-    stance_structure: str = "flat"
+    contrastive_epochs: int = 0
+    stance_structure: str = "decomposed"
     seed: int = 0
 
 
