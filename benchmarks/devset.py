@@ -12,7 +12,8 @@ figures. Each gold claim's context is built from its article as `score` builds i
 
 `--recipes` trains each recipe on each label set (seeds: labels/claims.jsonl with the seed
 articles' context; written: plus labels/written.jsonl) and measures it; `--cache` keeps
-the figures of earlier runs so recipes can be run one at a time; `--write` writes the
+the figures of earlier runs so recipes can be run one at a time (`benchmarks/devset_runs.json`
+holds every run in RESULTS.md, figures only); `--write` writes the
 section "## Development set" of benchmarks/RESULTS.md from the saved models measured and
 every cached run. Exits 0 with a note when the development set is absent.
 """
@@ -83,6 +84,11 @@ def training_set(labels: str) -> tuple[list[LabeledClaim], list[ClaimInput]]:
     return claims, label_rows(claims, {a.id: a for a in read_articles(SEEDS)})
 
 
+def label_set(n_labels: int, written: bool) -> str:
+    """How a label set is named in the table: by its origin and size."""
+    return f"seeds + written ({n_labels})" if written else f"seeds ({n_labels})"
+
+
 def measure(model: ClaimClassifier, claims: Sequence[LabeledClaim],
             with_context: list[ClaimInput], bare: list[ClaimInput]) -> dict[str, dict]:
     """Figures of `model` on the gold claims read with context and as bare texts."""
@@ -104,17 +110,22 @@ def section(runs: dict[str, dict], n_claims: int) -> str:
         "Each cell is the figure with each claim read in its context (previous sentence and "
         "headline, as `score` passes it) / as a bare text (as `measure.py classify` passes it). "
         "Labels: `seeds` = labels/claims.jsonl (149 claims of the 5 seed articles); "
-        "`+written` = plus labels/written.jsonl (claims written for training, no article). "
+        "`seeds + written` = plus labels/written.jsonl (claims written for training, no "
+        "article), with the number of labels in all: 581 is the previous round's 432 written "
+        "claims, 1461 this round's 1,312. "
         "ECE: expected calibration error of the stance confidence, 10 bins. "
         "Recipes: `baseline` TF-IDF + logistic regression (`+context`: a TF-IDF block of the "
         "context, weight 0.5); `two-head` the fine-tuned encoder with stance and sentiment "
         "heads, claim and target as a text pair (`+context`: the context after the target); "
         "`contrastive` one SetFit-style contrastive epoch (pairs of the same / another "
-        "stance, cosine loss) before the heads. Recipe rows are uncalibrated fits on all "
+        "stance, cosine loss) before the heads; `decomposed` the same encoder with the "
+        "stance head split into 'about the target?' and 'which side?' (the default now, "
+        "without the contrastive epoch). Recipe rows are uncalibrated fits on all "
         "labels; `shipped` rows are model folders written by `train` (calibrated by "
         "temperature scaling on cross-validated predictions; `before` is the fine-tuned "
-        "model `train` built from the seed labels before this work). Each row is one fit "
-        "(seed 0): differences of a few hundredths are within seed-to-seed noise. A model "
+        "model `train` built from the seed labels before the previous round). Each row is "
+        "one fit (seed 0 unless the name says otherwise): differences of a few hundredths "
+        "are within seed-to-seed noise. A model "
         "that does not read context gives the same figure both ways. Fit seconds are wall "
         "clock on a 2-core machine shared with other jobs (load average 6 to 30), so they "
         "overstate the time on an idle machine several-fold.",
@@ -148,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         runs = json.loads(args.cache.read_text())
     for folder in args.model:
         model = load(folder)
-        labels = "+written" if any("written" in p for p in model.card.labels_sha256) else "seeds"
+        written = any("written" in p for p in model.card.labels_sha256)
+        labels = label_set(model.card.n_labels, written)
         run = measure(model, claims, with_context, bare)
         run["fit_seconds"] = model.card.fit_seconds
         runs[f"shipped {folder.name} @ {labels}"] = run
@@ -163,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             model = fit_claims(classifier(method, **params), train_claims, train_rows)
             run = measure(model, claims, with_context, bare)
             run["fit_seconds"] = time.perf_counter() - start
-            key = f"{name} @ {'seeds' if labels == 'seeds' else '+written'}"
+            key = f"{name} @ {label_set(len(train_claims), labels == 'written')}"
             runs[key] = run
             print(row(*key.split(" @ "), run), flush=True)
             if args.cache:
