@@ -209,12 +209,15 @@ def test_labels_named_by_id2label_must_follow_the_card(finetuned: Path) -> None:
 
 
 def test_hostile_flipped_head_bias(finetuned: Path) -> None:
-    """Four bytes (one float of the stance head's bias) flip every prediction; the digest
-    sees it."""
+    """Eight bytes (a float of each of the stance head's biases: relevance and side) flip
+    every prediction; the digest sees it."""
     honest = load(finetuned).predict(TEXTS)
     stances = load(finetuned).card.stances
-    forced = next(s for s in stances if s != honest[0].stance)
-    set_float(finetuned / "model.safetensors", "stance_head.bias", stances.index(forced), 50.0)
+    forced = next(s for s in stances if s not in (honest[0].stance, "none"))
+    weights = finetuned / "model.safetensors"
+    set_float(weights, "stance_head.relevance.bias", 0, 50.0)
+    set_float(weights, "stance_head.side.bias", [s for s in stances if s != "none"].index(forced),
+              50.0)
     assert "model.safetensors: sha256 differs" in refusal(finetuned)
     tampered = load(finetuned, verify=False).predict(TEXTS)
     assert [p.stance for p in tampered] == [forced] * len(TEXTS)
@@ -324,11 +327,11 @@ def test_hostile_weights_that_do_not_fit(finetuned: Path, change: str) -> None:
 
     weights = finetuned / "model.safetensors"
     tensors = load_file(weights)
-    bias = tensors.pop("stance_head.bias")
+    bias = tensors.pop("stance_head.side.bias")
     if change == "wrong shape":
-        tensors["stance_head.bias"] = bias[:2].clone()
+        tensors["stance_head.side.bias"] = bias[:1].clone()
     elif change == "unknown":
-        tensors["stance_head.bias"], tensors["extra.weight"] = bias, bias.clone()
+        tensors["stance_head.side.bias"], tensors["extra.weight"] = bias, bias.clone()
     save_file(tensors, weights, metadata={"format": "pt"})
     assert "model.safetensors: sha256 differs" in refusal(finetuned)
     assert "model.safetensors: weights do not fit the model" in refusal(finetuned, verify=False)
