@@ -353,7 +353,7 @@ def _states_position(verb: Any) -> bool:
 def _misread_verb(token: Any) -> tuple[Any, Any] | None:
     """(verb, subject) where the parser read a plural subject and its verb as one noun
     phrase: in "Critics decry plans for ..." the subject "decry" has "Critics" as its
-    compound; the verb is "decry", its subject "Opponents"."""
+    compound; the verb is "decry", its subject "Critics"."""
     for noun in token.children:
         if noun.dep_ == "nsubj" and noun.tag_ == "NN" and noun.lower_ in POSITION_LEMMAS:
             holder = next((c for c in noun.children if c.dep_ == "compound"
