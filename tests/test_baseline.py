@@ -10,11 +10,13 @@ import pytest
 import skops.io as sio
 from sklearn.base import clone
 from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
 
 from stancekit import ModelError, Prediction, load
 from stancekit.models.baseline import (
     BaselineClassifier,
     CharNgrams,
+    DecomposedStanceRegression,
     WordNgrams,
     probabilities,
     tfidf_features,
@@ -80,6 +82,40 @@ def test_classifier_estimator_contract() -> None:
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-6)
     assert [p.stance for p in clf.predict(texts)] == y
     assert clf.score(texts, y) == 1.0
+
+
+def test_decomposed_stance_is_relevance_times_side() -> None:
+    texts = FAVOR + AGAINST + NONE
+    y = np.array(["favor"] * 4 + ["against"] * 4 + ["none"] * 4, dtype=object)
+    matrix = BaselineClassifier().fit(texts, y).features_.transform(texts)
+    model = DecomposedStanceRegression(C=3.0)
+    assert clone(model).get_params() == {"C": 3.0, "none_label": "none"}
+    model.fit(matrix, y)
+    assert list(model.classes_) == ["against", "favor", "none"]
+    probs = model.predict_proba(matrix)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0)
+    taken = model.relevance_.predict_proba(matrix)[:, list(model.relevance_.classes_).index(True)]
+    np.testing.assert_allclose(probs[:, 2], 1.0 - taken, rtol=1e-5)
+    side = model.side_.predict_proba(matrix)
+    favor = list(model.side_.classes_).index("favor")
+    np.testing.assert_allclose(probs[:, 1], taken * side[:, favor], rtol=1e-5)
+    assert list(model.predict(matrix)) == list(y)
+
+
+@pytest.mark.parametrize(
+    ("stances", "structure", "expected"),
+    [
+        (("favor", "against", "none"), "decomposed", DecomposedStanceRegression),
+        (("favor", "against", "none"), "flat", LogisticRegression),
+        (("favor", "against"), "decomposed", LogisticRegression),  # no none label
+        (("favor", "none"), "decomposed", LogisticRegression),  # one side only
+    ],
+)
+def test_stance_structure_falls_back_to_one_regression(stances, structure, expected) -> None:
+    claims = [c for c in make_claims() if c.stance in stances]
+    model = fit(claims, stance_structure=structure)
+    assert type(model.stance_model_) is expected
+    assert sorted(model.classes_) == sorted(stances)
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 import skops.io as sio
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -26,6 +26,7 @@ from stancekit.integrity import check_folder, check_label_sets
 from stancekit.models.base import ClaimClassifier, free_cores
 from stancekit.models.card import read_card, write_card
 from stancekit.models.inputs import ClaimInput
+from stancekit.records import NONE
 
 SKOPS_FILE = "baseline.skops"
 CHUNK = 256  # texts featurised at a time in predict
@@ -33,6 +34,7 @@ CHUNK = 256  # texts featurised at a time in predict
 # Every type a saved baseline pipeline holds; anything else in a file is refused.
 TRUSTED_TYPES: tuple[str, ...] = (
     "stancekit.models.baseline.CharNgrams",
+    "stancekit.models.baseline.DecomposedStanceRegression",
     "stancekit.models.baseline.WordNgrams",
     "builtins.dict",
     "sklearn.feature_extraction.text.TfidfTransformer",
@@ -166,6 +168,8 @@ def probabilities(
     """`model.predict_proba(matrix)` without scikit-learn's per-call checks, its columns in
     the order of `labels` (the model card's), whatever the order of `model.classes_`."""
     columns = [list(model.classes_).index(label) for label in labels]
+    if isinstance(model, DecomposedStanceRegression):
+        return model.predict_proba(matrix)[:, columns]
     return _class_probabilities(model, matrix)[:, columns]
 
 
@@ -178,10 +182,49 @@ def _class_probabilities(model: LogisticRegression, matrix: sp.csr_matrix) -> np
     return scores / scores.sum(axis=1, keepdims=True)
 
 
+class DecomposedStanceRegression(ClassifierMixin, BaseEstimator):
+    """Stance as two class-balanced logistic regressions, like the fine-tuned model's
+    decomposed head: does the claim take a side at all (anything but `none_label`), and if
+    so which side. p(none) = 1 - p(side taken); p(side) = p(side taken) * p(side | taken)."""
+
+    def __init__(self, C: float = 10.0, none_label: str = NONE) -> None:
+        self.C = C
+        self.none_label = none_label
+
+    def fit(self, X: sp.csr_matrix, y: Sequence[str]) -> DecomposedStanceRegression:
+        y = np.asarray(y, dtype=object)
+        self.classes_ = np.unique(y)
+        takes_side = y != self.none_label
+        self.relevance_ = balanced_regression(self.C).fit(X, takes_side)
+        self.side_ = balanced_regression(self.C).fit(X[takes_side], y[takes_side])
+        return self
+
+    def predict_proba(self, X: sp.csr_matrix) -> np.ndarray:
+        """Probabilities in the order of `classes_`."""
+        relevance = _class_probabilities(self.relevance_, X)
+        taken = relevance[:, list(self.relevance_.classes_).index(True)]
+        sides = _class_probabilities(self.side_, X) * taken[:, None]
+        out = np.zeros((X.shape[0], len(self.classes_)))
+        out[:, list(self.classes_).index(self.none_label)] = 1.0 - taken
+        for j, side in enumerate(self.side_.classes_):
+            out[:, list(self.classes_).index(side)] = sides[:, j]
+        return out
+
+    def predict(self, X: sp.csr_matrix) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+def balanced_regression(C: float) -> LogisticRegression:
+    """The class-balanced logistic regression every baseline classifier is made of."""
+    return LogisticRegression(C=C, class_weight="balanced", max_iter=5000)
+
+
 class BaselineClassifier(ClaimClassifier):
     """TF-IDF (word + char n-grams) and class-balanced logistic regression, one per task.
 
-    Both tasks share one featurisation of the claim text. With `context`, the stance
+    Both tasks share one featurisation of the claim text. With `stance_structure`
+    "decomposed" (the default) stance is a `DecomposedStanceRegression` whenever the labels
+    have `none` and two sides; "flat" is one three-way regression. With `context`, the stance
     classifier also reads TF-IDF word n-grams of the context, weighted by `context_weight`.
     With several targets, the stance classifier sees a copy of the features per target
     (zero unless the claim is about that target), so it learns target-specific weights
@@ -198,6 +241,7 @@ class BaselineClassifier(ClaimClassifier):
         mask_speakers: bool = False,
         context: bool = False,
         context_weight: float = 0.5,
+        stance_structure: str = "decomposed",
     ) -> None:
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
@@ -205,6 +249,7 @@ class BaselineClassifier(ClaimClassifier):
         self.mask_speakers = mask_speakers
         self.context = context
         self.context_weight = context_weight
+        self.stance_structure = stance_structure
 
     def _fit(self, rows: list[ClaimInput], stances: np.ndarray, sentiments: np.ndarray) -> None:
         with threadpool_limits(free_cores()):
@@ -217,17 +262,21 @@ class BaselineClassifier(ClaimClassifier):
                 self.context_features_.fit(contexts)
             stance_matrix = self._stance_matrix(matrix, rows)
             # Fitted on label names, so that a card whose labels were changed is caught on load.
-            names = np.array(self.card_.stances, dtype=object)
-            self.stance_model_ = self._regression().fit(stance_matrix, names[stances])
+            names = np.array(self.card_.stances, dtype=object)[stances]
+            self.stance_model_ = self._stance_regression(names).fit(stance_matrix, names)
             known = np.flatnonzero(sentiments >= 0)
             self.sentiment_model_ = None
             if len(known):
                 names = np.array(self.card_.sentiments, dtype=object)
-                self.sentiment_model_ = self._regression().fit(matrix[known],
-                                                               names[sentiments[known]])
+                self.sentiment_model_ = balanced_regression(self.C).fit(
+                    matrix[known], names[sentiments[known]])
 
-    def _regression(self) -> LogisticRegression:
-        return LogisticRegression(C=self.C, class_weight="balanced", max_iter=5000)
+    def _stance_regression(self, stances: np.ndarray) -> ClassifierMixin:
+        """The decomposed stance regression where asked for and the labels allow it."""
+        sides = set(stances) - {NONE}
+        if self.stance_structure == "decomposed" and NONE in set(stances) and len(sides) > 1:
+            return DecomposedStanceRegression(self.C)
+        return balanced_regression(self.C)
 
     def _stance_matrix(self, matrix: sp.csr_matrix, rows: Sequence[ClaimInput]) -> sp.csr_matrix:
         """Text features, context features if read, and a copy per target if several."""
