@@ -4,7 +4,8 @@ Folds are grouped by article, so no article is in both train and test; labels wi
 article information get stratified folds instead. Every fold model is `clone(estimator)`
 fitted on the other folds (`fold_models`), in `train` and in `evaluate` alike. After
 cross-validation each method is fitted on all labels, its probabilities calibrated by
-temperature scaling on the out-of-fold predictions, and written to `<out>/<method>/`.
+temperature scaling on the out-of-fold predictions of the real (not written) claims (see
+`calibration_claims`), and written to `<out>/<method>/`.
 """
 
 from __future__ import annotations
@@ -192,7 +193,10 @@ def cross_validate(
             predictions[i] = p
         result.folds.append(figures([claims[i] for i in test], fold_predictions))
     result.pooled = figures(claims, predictions)
-    result.temperatures = temperatures(claims, predictions)
+    calibration = calibration_claims(claims)
+    result.temperatures = temperatures([claims[i] for i in calibration],
+                                       [predictions[i] for i in calibration])
+    result.temperatures["calibration_claims"] = len(calibration)
     targets = sorted({c.target for c in claims})
     if len(targets) > 1:
         for target in targets:
@@ -202,6 +206,20 @@ def cross_validate(
             )
     result.seconds = time.perf_counter() - start
     return result
+
+
+MIN_CALIBRATION_CLAIMS = 50
+
+
+def calibration_claims(claims: Sequence[LabeledClaim]) -> list[int]:
+    """Indices of the claims whose out-of-fold predictions set the temperatures: the claims
+    of real articles when there are at least MIN_CALIBRATION_CLAIMS of them, else all.
+
+    Written claims (`origin` "written") are cleaner than real text, and folds of them are
+    predicted more surely than real articles are, so temperatures fitted on them leave
+    the model overconfident on the text it will score."""
+    real = [i for i, c in enumerate(claims) if c.origin != "written"]
+    return real if len(real) >= MIN_CALIBRATION_CLAIMS else list(range(len(claims)))
 
 
 def temperatures(

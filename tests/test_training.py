@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -13,7 +14,15 @@ from stancekit.cli import main
 from stancekit.metrics import f_avg, macro_f1, stance_metrics
 from stancekit.models import BaselineClassifier, read_card
 from stancekit.models.inputs import mask_speaker, mask_speakers
-from stancekit.training import TrainOptions, cross_validate, folds_for, label_rows, train
+from stancekit.training import (
+    MIN_CALIBRATION_CLAIMS,
+    TrainOptions,
+    calibration_claims,
+    cross_validate,
+    folds_for,
+    label_rows,
+    train,
+)
 
 QUIET = TrainOptions(quiet=True)
 
@@ -101,6 +110,21 @@ def test_cross_validate_reports_folds_and_targets() -> None:
     assert set(result.per_target) == {"end-of-war declaration", "sanctions"}
     mean, std = result.summary()["stance_accuracy"]
     assert 0.0 <= mean <= 1.0 and std >= 0.0
+
+
+@pytest.mark.parametrize(("n_real", "expected_real_only"), [(MIN_CALIBRATION_CLAIMS, True),
+                                                           (MIN_CALIBRATION_CLAIMS - 1, False)])
+def test_temperatures_come_from_real_claims_when_there_are_enough(
+    n_real: int, expected_real_only: bool
+) -> None:
+    template = make_claims()[0]
+    real = [dataclasses.replace(template, id=f"r{i}") for i in range(n_real)]
+    written = [dataclasses.replace(template, id=f"w{i}", origin="written") for i in range(80)]
+    chosen = calibration_claims(written[:40] + real + written[40:])
+    if expected_real_only:
+        assert chosen == list(range(40, 40 + n_real))
+    else:
+        assert chosen == list(range(80 + n_real))
 
 
 def test_train_writes_model_and_card(tmp_path) -> None:
