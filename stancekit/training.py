@@ -30,12 +30,16 @@ from stancekit.models import ClaimClassifier, ClaimInput, claim_context, classif
 from stancekit.models.base import fit_temperature, softmax
 from stancekit.records import Article, LabeledClaim, Prediction
 
+REAL_WEIGHT = 3.0
+
 
 @dataclass(frozen=True)
 class TrainOptions:
     """How to train: the options of `stancekit train` other than labels and output.
 
     `context` None keeps each method's default (neither reads context by default).
+    `real_weight` is the loss weight of each claim of a real article beside written claims
+    (see `claim_weights`).
     """
 
     base_model: str | None = None
@@ -44,6 +48,7 @@ class TrainOptions:
     folds: int = 5
     context: bool | None = None
     quiet: bool = False
+    real_weight: float = REAL_WEIGHT
 
 
 def make_classifier(method: str, options: TrainOptions, mask: bool = False) -> ClaimClassifier:
@@ -81,12 +86,30 @@ def label_rows(
     return rows
 
 
+def claim_weights(claims: Sequence[LabeledClaim], real_weight: float = REAL_WEIGHT) -> np.ndarray:
+    """Loss weight of each claim: `real_weight` for a claim of a real article when written
+    claims (`origin` "written") are among them, 1 otherwise.
+
+    Written claims outnumber real ones many times over and are cleaner than real text; on
+    the development set, weighing the 149 seed claims 3 against 1,808 written ones raised
+    the fine-tuned model's stance F_avg by about 0.035 (see the README)."""
+    written = np.array([c.origin == "written" for c in claims])
+    if not written.any():
+        return np.ones(len(claims))
+    return np.where(written, 1.0, real_weight)
+
+
 def fit_claims(
-    estimator: ClaimClassifier, claims: Sequence[LabeledClaim], rows: Sequence[ClaimInput]
+    estimator: ClaimClassifier,
+    claims: Sequence[LabeledClaim],
+    rows: Sequence[ClaimInput],
+    real_weight: float = REAL_WEIGHT,
 ) -> ClaimClassifier:
-    """`estimator.fit` on labeled claims: stance as y, sentiment as the fit parameter."""
+    """`estimator.fit` on labeled claims: stance as y, sentiment as the fit parameter, each
+    claim weighted by `claim_weights`."""
     return estimator.fit(
-        list(rows), [c.stance for c in claims], sentiment=[c.sentiment for c in claims]
+        list(rows), [c.stance for c in claims], sentiment=[c.sentiment for c in claims],
+        sample_weight=claim_weights(claims, real_weight),
     )
 
 
@@ -118,16 +141,17 @@ def fold_models(
     n_folds: int = 5,
     seed: int = 0,
     quiet: bool = True,
+    real_weight: float = REAL_WEIGHT,
 ) -> Iterator[tuple[np.ndarray, ClaimClassifier]]:
     """For each fold (see `folds_for`): its test indices and `clone(estimator)` fitted on
-    the other folds. The one cross-validation path of `train` and `evaluate`."""
+    the other folds (`fit_claims`). The one cross-validation path of `train` and
+    `evaluate`."""
     folds = folds_for(claims, n_folds, seed)
     label = f"{estimator.method} CV{' (masked)' if estimator.mask_speakers else ''}"
     for test in tqdm(folds, desc=label, unit="fold", disable=quiet):
         train_rows = np.setdiff1d(np.arange(len(claims)), test)
-        fitted = fit_claims(
-            clone(estimator), [claims[i] for i in train_rows], [rows[i] for i in train_rows]
-        )
+        fitted = fit_claims(clone(estimator), [claims[i] for i in train_rows],
+                            [rows[i] for i in train_rows], real_weight)
         yield test, fitted
 
 
@@ -182,12 +206,13 @@ def cross_validate(
     n_folds: int = 5,
     seed: int = 0,
     quiet: bool = True,
+    real_weight: float = REAL_WEIGHT,
 ) -> CVResult:
     """Grouped cross-validation of `estimator` on `claims` (whose model rows are `rows`)."""
     start = time.perf_counter()
     result = CVResult(estimator.method, estimator.mask_speakers)
     predictions: list[Any] = [None] * len(claims)
-    for test, model in fold_models(estimator, claims, rows, n_folds, seed, quiet):
+    for test, model in fold_models(estimator, claims, rows, n_folds, seed, quiet, real_weight):
         fold_predictions = model.predict([rows[i] for i in test])
         for i, p in zip(test, fold_predictions, strict=True):
             predictions[i] = p
@@ -282,10 +307,10 @@ def train(
         estimator = make_classifier(method, options)
         runs = [estimator] + ([clone(estimator).set_params(mask_speakers=True)]
                               if mask_speakers else [])
-        results = [cross_validate(e, claims, rows, options.folds, options.seed, options.quiet)
-                   for e in runs]
+        results = [cross_validate(e, claims, rows, options.folds, options.seed, options.quiet,
+                                  options.real_weight) for e in runs]
         start = time.perf_counter()
-        model = fit_claims(clone(runs[-1]), claims, rows)
+        model = fit_claims(clone(runs[-1]), claims, rows, options.real_weight)
         fit_seconds = time.perf_counter() - start
         model.calibrate(results[-1].temperatures["stance_temperature"],
                         results[-1].temperatures["sentiment_temperature"])
@@ -293,6 +318,7 @@ def train(
         card.labels_sha256 = labels_sha256(label_files)
         card.cv = {("masked" if r.masked else "unmasked"): r.to_dict() for r in results}
         card.settings["folds"] = len(results[0].folds)
+        card.settings["real_weight"] = options.real_weight
         card.fit_seconds = round(fit_seconds, 2)
         folder = Path(out) / method
         model.save_pretrained(folder)

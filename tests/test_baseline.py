@@ -231,3 +231,20 @@ def test_load_refuses_untrusted_and_broken_files(tmp_path) -> None:
     (tmp_path / "model.json").write_text(json.dumps({**card, "method": "magic"}))
     with pytest.raises(ModelError, match="not a stancekit model card"):
         load(tmp_path)
+
+
+def test_sample_weights_decide_between_conflicting_labels() -> None:
+    texts = FAVOR + AGAINST + NONE + ["The envoy spoke about the declaration."] * 2
+    y = ["favor"] * 4 + ["against"] * 4 + ["none"] * 4 + ["favor", "against"]
+    for heavy, expected in ((12, "favor"), (13, "against")):
+        weights = np.ones(len(texts))
+        weights[heavy] = 20.0
+        clf = BaselineClassifier(stance_structure="flat").fit(texts, y, sample_weight=weights)
+        assert clf.predict(["The envoy spoke about the declaration."])[0].stance == expected
+
+
+@pytest.mark.parametrize("weights", [[1.0] * 11, [1.0] * 11 + [0.0], [1.0] * 11 + [np.nan]])
+def test_bad_sample_weights_are_refused(weights) -> None:
+    texts, y = FAVOR + AGAINST + NONE, ["favor"] * 4 + ["against"] * 4 + ["none"] * 4
+    with pytest.raises(ValueError, match="sample weights"):
+        BaselineClassifier().fit(texts, y, sample_weight=weights)

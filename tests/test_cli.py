@@ -24,6 +24,8 @@ def test_every_command_answers_help(command, capsys):
     [],
     ["frobnicate"],
     ["train", "--method", "magic"],
+    ["train", "--real-weight", "0"],
+    ["train", "--real-weight", "inf"],
     ["score"],
     ["score", "seeds", "--format", "xml"],
     ["score", "seeds", "--batch-size", "0"],

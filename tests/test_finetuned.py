@@ -6,6 +6,7 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from test_baseline import make_claims  # noqa: E402
@@ -14,7 +15,7 @@ from transformers import AutoTokenizer, BertConfig, BertModel  # noqa: E402
 import stancekit.models.finetuned as finetuned  # noqa: E402
 from stancekit import ModelError, load  # noqa: E402
 from stancekit.integrity import sha256_of  # noqa: E402
-from stancekit.models.finetune import FineTuneSettings  # noqa: E402
+from stancekit.models.finetune import IGNORE, FineTuneSettings, WeightedCrossEntropy  # noqa: E402
 from stancekit.models.finetuned import BUNDLED_SHA256, FineTunedClassifier  # noqa: E402
 from stancekit.training import fit_claims, label_rows  # noqa: E402
 
@@ -230,3 +231,29 @@ def finetuned_batches(lengths: list[int], seed: int = 0) -> list[list[int]]:
     from stancekit.models.finetune import bucketed_batches
 
     return bucketed_batches(lengths, 16, torch.Generator().manual_seed(seed))
+
+
+def test_weighted_cross_entropy_is_the_plain_loss_with_unit_weights_and_counts_rows() -> None:
+    torch.manual_seed(0)
+    logits, labels = torch.randn(6, 3), torch.tensor([0, 2, 1, IGNORE, 2, 0])
+    class_weight = torch.tensor([0.5, 2.0, 1.0])
+    plain = torch.nn.CrossEntropyLoss(class_weight, ignore_index=IGNORE)(logits, labels)
+    weighted = WeightedCrossEntropy(class_weight)
+    torch.testing.assert_close(weighted(logits, labels, torch.ones(6)), plain)
+    # a row of weight 2 counts as that row twice
+    doubled = weighted(logits, labels, torch.tensor([2.0, 1, 1, 1, 1, 1]))
+    twice = torch.nn.CrossEntropyLoss(class_weight, ignore_index=IGNORE)(
+        torch.cat([logits, logits[:1]]), torch.cat([labels, labels[:1]]))
+    torch.testing.assert_close(doubled, twice)
+
+
+def test_sample_weights_reach_the_fine_tuning_loss(tiny_base: str) -> None:
+    claims = make_claims()
+    rows = label_rows(claims)
+    settings = FineTuneSettings(epochs=1, batch_size=4, seed=3, validation_fraction=0.0)
+    fits = [FineTunedClassifier(base_model=tiny_base, settings=settings).fit(
+        rows, [c.stance for c in claims], sample_weight=weights)
+        for weights in (None, [1.0] * len(claims), [5.0] + [1.0] * (len(claims) - 1))]
+    unweighted, ones, heavy = (m.predict_proba(TEXTS) for m in fits)
+    np.testing.assert_allclose(unweighted, ones, rtol=1e-5)
+    assert not np.allclose(unweighted, heavy)

@@ -16,8 +16,10 @@ from stancekit.models import BaselineClassifier, read_card
 from stancekit.models.inputs import mask_speaker, mask_speakers
 from stancekit.training import (
     MIN_CALIBRATION_CLAIMS,
+    REAL_WEIGHT,
     TrainOptions,
     calibration_claims,
+    claim_weights,
     cross_validate,
     folds_for,
     label_rows,
@@ -159,11 +161,12 @@ def test_cli_trains_stance_only_from_csv(tmp_path, capsys) -> None:
     rows = ["text,target,stance"] + [f'"{c.text}",{c.target},{c.stance}' for c in make_claims()]
     (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
     argv = ["train", "--labels", str(tmp_path / "labels.csv"), "--method", "baseline"]
-    argv += ["--out", str(tmp_path / "models"), "--folds", "3", "--quiet"]
+    argv += ["--out", str(tmp_path / "models"), "--folds", "3", "--quiet", "--real-weight", "2"]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "baseline" in out and "stance F_avg" in out
     model = load(tmp_path / "models" / "baseline")
+    assert model.card.settings["real_weight"] == 2.0
     assert model.card.sentiments == []
     assert model.predict(["The declaration brings peace."])[0].sentiment is None
 
@@ -212,3 +215,11 @@ def test_train_and_evaluate_cross_validate_alike(tmp_path, capsys) -> None:
     assert report["stance"]["f_avg"] == pytest.approx(pooled["stance_f_avg"])
     assert report["stance"]["macro_f1"] == pytest.approx(pooled["stance_macro_f1"])
     assert report["sentiment"]["macro_f1"] == pytest.approx(pooled["sentiment_macro_f1"])
+
+
+def test_real_claims_weigh_more_only_beside_written_ones() -> None:
+    real = make_claims()[:3]
+    written = [dataclasses.replace(c, id="w" + c.id, origin="written") for c in make_claims()[:2]]
+    assert list(claim_weights(real)) == [1.0, 1.0, 1.0]
+    assert list(claim_weights(real + written)) == [REAL_WEIGHT] * 3 + [1.0, 1.0]
+    assert list(claim_weights(written + real, real_weight=2.0)) == [1.0, 1.0, 2.0, 2.0, 2.0]

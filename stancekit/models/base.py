@@ -75,9 +75,14 @@ class ClaimClassifier(ClassifierMixin, BaseEstimator):
     method: ClassVar[str]
 
     def fit(
-        self, X: Sequence[Any], y: Sequence[str], sentiment: Sequence[str | None] | None = None
+        self,
+        X: Sequence[Any],
+        y: Sequence[str],
+        sentiment: Sequence[str | None] | None = None,
+        sample_weight: Sequence[float] | None = None,
     ) -> ClaimClassifier:
-        """Learn stance from `y` and, when given, sentiment (None or "" where unknown)."""
+        """Learn stance from `y` and, when given, sentiment (None or "" where unknown);
+        `sample_weight` weighs each row's loss (1 for every row by default)."""
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
                              "y is None")
@@ -91,6 +96,12 @@ class ClaimClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"got {len(sentiments)} sentiments for {len(rows)} rows")
         if len(set(stances)) < 2:
             raise ValueError(f"needs two stance classes or more, got {sorted(set(stances))}")
+        weights = np.ones(len(rows)) if sample_weight is None else np.asarray(
+            sample_weight, dtype=float).ravel()
+        if len(weights) != len(rows):
+            raise ValueError(f"got {len(weights)} sample weights for {len(rows)} rows")
+        if not np.all(np.isfinite(weights)) or np.any(weights <= 0):
+            raise ValueError("sample weights must be positive and finite")
         rows = [r if r.target else ClaimInput(r.text, DEFAULT_TARGET, r.speaker, r.context)
                 for r in rows]
         targets = [r.target for r in rows]
@@ -112,7 +123,7 @@ class ClaimClassifier(ClassifierMixin, BaseEstimator):
         self.card_ = card
         self.classes_ = np.array(card.stances, dtype=object)
         self.sentiments_ = np.array(card.sentiments, dtype=object)
-        self._fit(self.prepared(rows), stance_idx, sentiment_idx)
+        self._fit(self.prepared(rows), stance_idx, sentiment_idx, weights)
         return self
 
     def card_settings(self) -> dict[str, Any]:
@@ -136,7 +147,8 @@ class ClaimClassifier(ClassifierMixin, BaseEstimator):
             out.append(ClaimInput(text, r.target or self.card_.default_target, r.speaker, context))
         return out
 
-    def _fit(self, rows: list[ClaimInput], stances: np.ndarray, sentiments: np.ndarray) -> None:
+    def _fit(self, rows: list[ClaimInput], stances: np.ndarray, sentiments: np.ndarray,
+             weights: np.ndarray) -> None:
         raise NotImplementedError
 
     def _log_probabilities(self, rows: list[ClaimInput]) -> tuple[np.ndarray, np.ndarray | None]:

@@ -191,12 +191,15 @@ class DecomposedStanceRegression(ClassifierMixin, BaseEstimator):
         self.C = C
         self.none_label = none_label
 
-    def fit(self, X: sp.csr_matrix, y: Sequence[str]) -> DecomposedStanceRegression:
+    def fit(self, X: sp.csr_matrix, y: Sequence[str],
+            sample_weight: np.ndarray | None = None) -> DecomposedStanceRegression:
         y = np.asarray(y, dtype=object)
+        weights = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight)
         self.classes_ = np.unique(y)
         takes_side = y != self.none_label
-        self.relevance_ = balanced_regression(self.C).fit(X, takes_side)
-        self.side_ = balanced_regression(self.C).fit(X[takes_side], y[takes_side])
+        self.relevance_ = balanced_regression(self.C).fit(X, takes_side, sample_weight=weights)
+        self.side_ = balanced_regression(self.C).fit(X[takes_side], y[takes_side],
+                                                     sample_weight=weights[takes_side])
         return self
 
     def predict_proba(self, X: sp.csr_matrix) -> np.ndarray:
@@ -251,7 +254,8 @@ class BaselineClassifier(ClaimClassifier):
         self.context_weight = context_weight
         self.stance_structure = stance_structure
 
-    def _fit(self, rows: list[ClaimInput], stances: np.ndarray, sentiments: np.ndarray) -> None:
+    def _fit(self, rows: list[ClaimInput], stances: np.ndarray, sentiments: np.ndarray,
+             weights: np.ndarray) -> None:
         with threadpool_limits(free_cores()):
             self.features_ = make_features(tuple(self.word_ngrams), tuple(self.char_ngrams))
             matrix = self.features_.fit_transform([r.text for r in rows])
@@ -263,13 +267,14 @@ class BaselineClassifier(ClaimClassifier):
             stance_matrix = self._stance_matrix(matrix, rows)
             # Fitted on label names, so that a card whose labels were changed is caught on load.
             names = np.array(self.card_.stances, dtype=object)[stances]
-            self.stance_model_ = self._stance_regression(names).fit(stance_matrix, names)
+            self.stance_model_ = self._stance_regression(names).fit(stance_matrix, names,
+                                                                    sample_weight=weights)
             known = np.flatnonzero(sentiments >= 0)
             self.sentiment_model_ = None
             if len(known):
                 names = np.array(self.card_.sentiments, dtype=object)
                 self.sentiment_model_ = balanced_regression(self.C).fit(
-                    matrix[known], names[sentiments[known]])
+                    matrix[known], names[sentiments[known]], sample_weight=weights[known])
 
     def _stance_regression(self, stances: np.ndarray) -> ClassifierMixin:
         """The decomposed stance regression where asked for and the labels allow it."""

@@ -124,6 +124,24 @@ def class_weights(indices: Sequence[int], n_classes: int) -> torch.Tensor:
     return torch.tensor(weights, dtype=torch.float32)
 
 
+class WeightedCrossEntropy(nn.Module):
+    """Cross-entropy with class weights and per-row weights, rows labeled IGNORE skipped:
+    sum(w_row * w_class * loss) / sum(w_row * w_class), so with every row weight 1 it is
+    `nn.CrossEntropyLoss(class_weights, ignore_index=IGNORE)`."""
+
+    def __init__(self, class_weight: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("class_weight", class_weight)
+
+    def forward(self, logits: torch.Tensor, labels: torch.Tensor,
+                row_weight: torch.Tensor) -> torch.Tensor:
+        known = labels != IGNORE
+        labels, logits, row_weight = labels[known], logits[known], row_weight[known]
+        weight = row_weight * self.class_weight[labels]
+        losses = nn.functional.cross_entropy(logits, labels, reduction="none")
+        return (weight * losses).sum() / weight.sum()
+
+
 def freeze_bottom(encoder: nn.Module, layers: int) -> None:
     """Keep the embeddings and the lowest `layers` transformer layers as pretrained.
 
@@ -141,7 +159,8 @@ Batcher = Callable[[Sequence[Sequence[int]]], dict[str, torch.Tensor]]
 
 class Trainer:
     """Trains a stance/sentiment network on a tokenized `datasets.Dataset` with columns
-    `input_ids`, `stance` and `sentiment` (IGNORE where unknown)."""
+    `input_ids`, `stance`, `sentiment` (IGNORE where unknown) and `weight` (of each row's
+    loss)."""
 
     def __init__(self, net: nn.Module, settings: FineTuneSettings, batcher: Batcher,
                  quiet: bool = False) -> None:
@@ -161,10 +180,10 @@ class Trainer:
         )
         columns = train[:]
         ids, stance, sentiment = columns["input_ids"], columns["stance"], columns["sentiment"]
-        stance_loss = nn.CrossEntropyLoss(class_weights(stance, n_stances))
+        weight = columns["weight"]
+        stance_loss = WeightedCrossEntropy(class_weights(stance, n_stances))
         sentiment_loss = (
-            nn.CrossEntropyLoss(class_weights(sentiment, n_sentiments), ignore_index=IGNORE)
-            if n_sentiments else None
+            WeightedCrossEntropy(class_weights(sentiment, n_sentiments)) if n_sentiments else None
         )
         freeze_bottom(net.encoder, settings.frozen_layers)
         if settings.contrastive_epochs:
@@ -185,7 +204,8 @@ class Trainer:
             net.train()
             for rows in bucketed_batches([len(i) for i in ids], settings.batch_size, order):
                 loss = self._loss([ids[i] for i in rows], [stance[i] for i in rows],
-                                  [sentiment[i] for i in rows], stance_loss, sentiment_loss)
+                                  [sentiment[i] for i in rows], [weight[i] for i in rows],
+                                  stance_loss, sentiment_loss)
                 optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -209,13 +229,15 @@ class Trainer:
                 "steps_per_epoch": plan.steps_per_epoch, "n_train": plan.n_train,
                 "n_validation": plan.n_validation}
 
-    def _loss(self, ids: list, stance: list[int], sentiment: list[int],
-              stance_loss: nn.Module, sentiment_loss: nn.Module | None) -> torch.Tensor:
+    def _loss(self, ids: list, stance: list[int], sentiment: list[int], weight: list[float],
+              stance_loss: WeightedCrossEntropy,
+              sentiment_loss: WeightedCrossEntropy | None) -> torch.Tensor:
         stance_logits, sentiment_logits = self.net(**self.batcher(ids))
-        loss = stance_loss(stance_logits, torch.tensor(stance))
+        weights = torch.tensor(weight, dtype=torch.float32)
+        loss = stance_loss(stance_logits, torch.tensor(stance), weights)
         sentiment_rows = torch.tensor(sentiment)
         if sentiment_loss is not None and (sentiment_rows != IGNORE).any():
-            loss = loss + sentiment_loss(sentiment_logits, sentiment_rows)
+            loss = loss + sentiment_loss(sentiment_logits, sentiment_rows, weights)
         return loss
 
     def _held_out_loss(self, data: Dataset, stance_loss: nn.Module,
@@ -226,7 +248,7 @@ class Trainer:
             for start in range(0, len(data), size):
                 part = data[start : start + size]
                 loss = self._loss(part["input_ids"], part["stance"], part["sentiment"],
-                                  stance_loss, sentiment_loss)
+                                  part["weight"], stance_loss, sentiment_loss)
                 total += float(loss) * len(part["stance"])
         return total / len(data)
 

@@ -221,7 +221,8 @@ class FineTunedClassifier(ClaimClassifier):
         params["settings"] = dataclasses.asdict(self.settings or FineTuneSettings())
         return params
 
-    def _fit(self, rows: list[ClaimInput], stances: np.ndarray, sentiments: np.ndarray) -> None:
+    def _fit(self, rows: list[ClaimInput], stances: np.ndarray, sentiments: np.ndarray,
+             weights: np.ndarray) -> None:
         settings = self.settings or FineTuneSettings()
         name, location, sha = resolve_base_model(self.base_model)
         self.card_.base_model, self.card_.base_model_sha256 = name, sha
@@ -240,6 +241,7 @@ class FineTunedClassifier(ClaimClassifier):
             "pair": [_second(r) for r in rows],
             "stance": stances.tolist(),
             "sentiment": [IGNORE if s == MISSING else int(s) for s in sentiments],
+            "weight": weights.tolist(),
         })
         with _datasets_quiet():
             data = data.map(
