@@ -16,13 +16,13 @@ from stancekit.models import BaselineClassifier, read_card
 from stancekit.models.inputs import mask_speaker, mask_speakers
 from stancekit.training import (
     MIN_CALIBRATION_CLAIMS,
-    REAL_WEIGHT,
+    REAL_REPEATS,
     TrainOptions,
     calibration_claims,
-    claim_weights,
     cross_validate,
     folds_for,
     label_rows,
+    oversampled,
     train,
 )
 
@@ -144,6 +144,7 @@ def test_train_writes_model_and_card(tmp_path) -> None:
     assert card["sentiments"] == ["positive", "negative", "neutral"]
     assert card["targets"] == ["end-of-war declaration"]
     assert card["default_target"] == "end-of-war declaration"
+    assert card["settings"]["real_repeats"] == 1  # the baseline's default
     assert card["masked_speakers"] is True
     assert list(card["labels_sha256"]) == [str(labels)]
     assert len(card["labels_sha256"][str(labels)]) == 64
@@ -161,12 +162,12 @@ def test_cli_trains_stance_only_from_csv(tmp_path, capsys) -> None:
     rows = ["text,target,stance"] + [f'"{c.text}",{c.target},{c.stance}' for c in make_claims()]
     (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
     argv = ["train", "--labels", str(tmp_path / "labels.csv"), "--method", "baseline"]
-    argv += ["--out", str(tmp_path / "models"), "--folds", "3", "--quiet", "--real-weight", "2"]
+    argv += ["--out", str(tmp_path / "models"), "--folds", "3", "--quiet", "--real-repeats", "2"]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "baseline" in out and "stance F_avg" in out
     model = load(tmp_path / "models" / "baseline")
-    assert model.card.settings["real_weight"] == 2.0
+    assert model.card.settings["real_repeats"] == 2
     assert model.card.sentiments == []
     assert model.predict(["The declaration brings peace."])[0].sentiment is None
 
@@ -217,9 +218,13 @@ def test_train_and_evaluate_cross_validate_alike(tmp_path, capsys) -> None:
     assert report["sentiment"]["macro_f1"] == pytest.approx(pooled["sentiment_macro_f1"])
 
 
-def test_real_claims_weigh_more_only_beside_written_ones() -> None:
+def test_real_claims_are_repeated_only_beside_written_ones() -> None:
     real = make_claims()[:3]
     written = [dataclasses.replace(c, id="w" + c.id, origin="written") for c in make_claims()[:2]]
-    assert list(claim_weights(real)) == [1.0, 1.0, 1.0]
-    assert list(claim_weights(real + written)) == [REAL_WEIGHT] * 3 + [1.0, 1.0]
-    assert list(claim_weights(written + real, real_weight=2.0)) == [1.0, 1.0, 2.0, 2.0, 2.0]
+    rows = label_rows(real + written)
+    assert oversampled(real, rows[:3], 3) == (real, rows[:3])
+    claims, out_rows = oversampled(real + written, rows, 2)
+    assert [c.id for c in claims] == [real[0].id] * 2 + [real[1].id] * 2 + [real[2].id] * 2 + [
+        c.id for c in written]
+    assert out_rows == [rows[0]] * 2 + [rows[1]] * 2 + [rows[2]] * 2 + rows[3:]
+    assert REAL_REPEATS == {"baseline": 1, "finetuned": 3}
