@@ -42,27 +42,36 @@ SECTION = "## Development set"
 KEYS = ("stance_f_avg", "stance_macro_f1", "sentiment_macro_f1", "stance_ece")
 
 
-def recipes() -> dict[str, tuple[str, dict[str, Any]]]:
-    """Recipe name -> (method, hyper-parameters)."""
+def recipes() -> dict[str, tuple[str, dict[str, Any], int]]:
+    """Recipe name -> (method, hyper-parameters, times each seed claim is read)."""
     from stancekit.models.finetune import FineTuneSettings
 
     flat = FineTuneSettings(contrastive_epochs=0, stance_structure="flat")
     contrastive = FineTuneSettings(contrastive_epochs=1, stance_structure="flat")
     longer = FineTuneSettings(min_steps=200, contrastive_epochs=0, stance_structure="flat")
     decomposed = FineTuneSettings(contrastive_epochs=0, stance_structure="decomposed")
+    decomposed_1 = FineTuneSettings(contrastive_epochs=0, stance_structure="decomposed", seed=1)
     decomposed_contrastive = FineTuneSettings(contrastive_epochs=1, stance_structure="decomposed")
     return {
-        "baseline": ("baseline", {"context": False}),
-        "baseline+context": ("baseline", {"context": True}),
-        "two-head": ("finetuned", {"context": False, "settings": flat}),
-        "two-head+context": ("finetuned", {"context": True, "settings": flat}),
-        "contrastive": ("finetuned", {"context": False, "settings": contrastive}),
-        "contrastive+context": ("finetuned", {"context": True, "settings": contrastive}),
-        "two-head+context+200steps": ("finetuned", {"context": True, "settings": longer}),
-        "decomposed (the default)": ("finetuned", {"context": False, "settings": decomposed}),
-        "decomposed+context": ("finetuned", {"context": True, "settings": decomposed}),
+        "baseline flat": ("baseline", {"context": False, "stance_structure": "flat"}, 1),
+        "baseline+context flat": ("baseline", {"context": True,
+                                                       "stance_structure": "flat"}, 1),
+        "baseline decomposed (the default)": ("baseline", {"context": False}, 1),
+        "baseline decomposed seeds x3": ("baseline", {"context": False}, 3),
+        "two-head": ("finetuned", {"context": False, "settings": flat}, 1),
+        "two-head+context": ("finetuned", {"context": True, "settings": flat}, 1),
+        "contrastive": ("finetuned", {"context": False, "settings": contrastive}, 1),
+        "contrastive+context": ("finetuned", {"context": True, "settings": contrastive}, 1),
+        "two-head+context+200steps": ("finetuned", {"context": True, "settings": longer}, 1),
+        "decomposed": ("finetuned", {"context": False, "settings": decomposed}, 1),
+        "decomposed seed 1": ("finetuned", {"context": False, "settings": decomposed_1}, 1),
+        "decomposed+context": ("finetuned", {"context": True, "settings": decomposed}, 1),
         "decomposed+contrastive": ("finetuned",
-                                   {"context": False, "settings": decomposed_contrastive}),
+                                   {"context": False, "settings": decomposed_contrastive}, 1),
+        "decomposed seeds x3 (the default)": (
+            "finetuned", {"context": False, "settings": decomposed}, 3),
+        "decomposed seeds x3 (the default) seed 1": (
+            "finetuned", {"context": False, "settings": decomposed_1}, 3),
     }
 
 
@@ -112,19 +121,25 @@ def section(runs: dict[str, dict], n_claims: int) -> str:
         "Labels: `seeds` = labels/claims.jsonl (149 claims of the 5 seed articles); "
         "`seeds + written` = plus labels/written.jsonl (claims written for training, no "
         "article), with the number of labels in all: 581 is the previous round's 432 written "
-        "claims; 1461 and 1742 are this round's 1,312 and 1,593 (before and after the "
-        "reporting-frames batch); 1964 adds a second such batch, which was not kept. "
+        "claims; 1461 and 1742 are the 1,312 and 1,593 of the round after (before and after "
+        "the reporting-frames batch; 1964 adds a second such batch, which was not kept); "
+        "1957 is this round's 1,808 (the tone batch added). "
         "ECE: expected calibration error of the stance confidence, 10 bins. "
-        "Recipes: `baseline` TF-IDF + logistic regression (`+context`: a TF-IDF block of the "
-        "context, weight 0.5); `two-head` the fine-tuned encoder with stance and sentiment "
+        "Recipes: `baseline` TF-IDF + logistic regression (`flat`: one three-way stance "
+        "regression, as every baseline before this round; `decomposed`: 'takes a side?' "
+        "then 'which side?', the default now; `+context`: a TF-IDF block of the "
+        "context, weight 0.5); `seeds x3`: each seed claim read three times beside the "
+        "written ones (the fine-tuned default now; rows without it read each claim once); "
+        "`two-head` the fine-tuned encoder with stance and sentiment "
         "heads, claim and target as a text pair (`+context`: the context after the target); "
         "`contrastive` one SetFit-style contrastive epoch (pairs of the same / another "
         "stance, cosine loss) before the heads; `decomposed` the same encoder with the "
-        "stance head split into 'about the target?' and 'which side?' (the default now, "
-        "without the contrastive epoch). Recipe rows are uncalibrated fits on all "
-        "labels; `shipped` rows are model folders written by `train` (calibrated by "
-        "temperature scaling on cross-validated predictions; `before` is the fine-tuned "
-        "model `train` built from the seed labels before the previous round). Each row is "
+        "stance head split into 'about the target?' and 'which side?' (the default since "
+        "the previous round, without the contrastive epoch). Recipe rows are uncalibrated "
+        "fits on all labels; `shipped` rows are model folders written by `train` (calibrated by "
+        "temperature scaling on cross-validated predictions, this round on those of the "
+        "seed claims only; `before` is the fine-tuned model `train` built from the seed "
+        "labels two rounds ago). Each row is "
         "one fit (seed 0 unless the name says otherwise): differences of a few hundredths "
         "are within seed-to-seed noise. A model "
         "that does not read context gives the same figure both ways. Fit seconds are wall "
@@ -169,11 +184,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.cache:
             args.cache.write_text(json.dumps(runs, indent=1))
     for name in filter(None, args.recipes.split(",")):
-        method, params = recipes()[name]
+        method, params, real_repeats = recipes()[name]
         for labels in args.labels.split(","):
             train_claims, train_rows = training_set(labels)
             start = time.perf_counter()
-            model = fit_claims(classifier(method, **params), train_claims, train_rows)
+            model = fit_claims(classifier(method, **params), train_claims, train_rows,
+                               real_repeats)
             run = measure(model, claims, with_context, bare)
             run["fit_seconds"] = time.perf_counter() - start
             key = f"{name} @ {label_set(len(train_claims), labels == 'written')}"
