@@ -132,7 +132,8 @@ def test_shipped_written_labels_pass(capsys: pytest.CaptureFixture) -> None:
     stats = label_stats(written)
     assert min(stats.stance[stance] for stance in STANCES) >= len(written) / 4
     assert min(stats.sentiment[sentiment] for sentiment in SENTIMENTS) >= len(written) / 6
-    assert all(5 <= len(label.text.split()) <= 60 for label in written)
+    # short rhetorical set-ups ("Consider the alternative.") are claims as well
+    assert all(3 <= len(label.text.split()) <= 60 for label in written)
     assert main(["labels", "check", "--articles", str(SEEDS), str(CLAIMS), str(WRITTEN)]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"OK: 149 labels in 5 articles and {len(written)} written labels in ")
