@@ -116,9 +116,11 @@ def fit_claims(
     claims `oversampled` (`real_repeats` None: the method's `REAL_REPEATS`)."""
     if real_repeats is None:
         real_repeats = REAL_REPEATS.get(estimator.method, 1)
-    claims, rows = oversampled(claims, rows, real_repeats)
-    return estimator.fit(rows, [c.stance for c in claims],
-                         sentiment=[c.sentiment for c in claims])
+    read, read_rows = oversampled(claims, rows, real_repeats)
+    model = estimator.fit(read_rows, [c.stance for c in read],
+                          sentiment=[c.sentiment for c in read])
+    model.card.n_labels = len(claims)  # the labels given, not the rows read with repeats
+    return model
 
 
 def folds_for(claims: Sequence[LabeledClaim], n_folds: int, seed: int) -> list[np.ndarray]:

@@ -20,6 +20,7 @@ from stancekit.training import (
     TrainOptions,
     calibration_claims,
     cross_validate,
+    fit_claims,
     folds_for,
     label_rows,
     oversampled,
@@ -228,3 +229,7 @@ def test_real_claims_are_repeated_only_beside_written_ones() -> None:
         c.id for c in written]
     assert out_rows == [rows[0]] * 2 + [rows[1]] * 2 + [rows[2]] * 2 + rows[3:]
     assert REAL_REPEATS == {"baseline": 1, "finetuned": 3}
+    mixed = make_claims()
+    mixed = mixed[:6] + [dataclasses.replace(c, origin="written") for c in mixed[6:]]
+    model = fit_claims(BaselineClassifier(), mixed, label_rows(mixed), real_repeats=2)
+    assert model.card.n_labels == len(mixed)  # the labels given, not the rows read
