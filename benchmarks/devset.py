@@ -70,6 +70,7 @@ def recipes() -> dict[str, tuple[str, dict[str, Any], int]]:
                                    {"context": False, "settings": decomposed_contrastive}, 1),
         "decomposed seeds x3 (the default)": (
             "finetuned", {"context": False, "settings": decomposed}, 3),
+        "decomposed seeds x3+context": ("finetuned", {"context": True, "settings": decomposed}, 3),
         "decomposed seeds x3 (the default) seed 1": (
             "finetuned", {"context": False, "settings": decomposed_1}, 3),
     }
