@@ -120,6 +120,7 @@ def fit_claims(
     model = estimator.fit(read_rows, [c.stance for c in read],
                           sentiment=[c.sentiment for c in read])
     model.card.n_labels = len(claims)  # the labels given, not the rows read with repeats
+    model.card.settings["real_repeats"] = real_repeats
     return model
 
 
@@ -328,8 +329,6 @@ def train(
         card.labels_sha256 = labels_sha256(label_files)
         card.cv = {("masked" if r.masked else "unmasked"): r.to_dict() for r in results}
         card.settings["folds"] = len(results[0].folds)
-        card.settings["real_repeats"] = (options.real_repeats if options.real_repeats is not None
-                                         else REAL_REPEATS.get(method, 1))
         card.fit_seconds = round(fit_seconds, 2)
         folder = Path(out) / method
         model.save_pretrained(folder)

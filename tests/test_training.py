@@ -233,3 +233,4 @@ def test_real_claims_are_repeated_only_beside_written_ones() -> None:
     mixed = mixed[:6] + [dataclasses.replace(c, origin="written") for c in mixed[6:]]
     model = fit_claims(BaselineClassifier(), mixed, label_rows(mixed), real_repeats=2)
     assert model.card.n_labels == len(mixed)  # the labels given, not the rows read
+    assert model.card.settings["real_repeats"] == 2
