@@ -9,6 +9,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 from test_baseline import make_claims  # noqa: E402
 from transformers import AutoTokenizer, BertConfig, BertModel  # noqa: E402
 
@@ -84,7 +86,10 @@ def test_save_load_round_trip(model: FineTunedClassifier, tmp_path) -> None:
     loaded = load(tmp_path)
     assert isinstance(loaded, FineTunedClassifier)
     assert loaded.get_params() == model.get_params()
-    assert loaded.predict(TEXTS) == model.predict(TEXTS)
+    for again, before in zip(loaded.predict(TEXTS), model.predict(TEXTS), strict=True):
+        assert again.stance == before.stance and again.sentiment == before.sentiment
+        assert again.stance_probs == pytest.approx(before.stance_probs, abs=1e-6)
+        assert again.sentiment_probs == pytest.approx(before.sentiment_probs, abs=1e-6)
     quantized = load(tmp_path, quantize=True).predict(TEXTS)
     assert [p.stance for p in quantized] and quantized[0].sentiment is not None
 
@@ -172,6 +177,19 @@ def test_a_larger_set_trains_with_early_stopping_on_held_out_claims(tiny_base: s
     predicted = [p.stance for p in model.predict(label_rows(fresh))]
     accuracy = sum(p == c.stance for p, c in zip(predicted, fresh, strict=True)) / len(fresh)
     assert accuracy > 0.6
+
+
+@given(st.lists(st.lists(st.integers(0, 4), min_size=1, max_size=3), max_size=40),
+       st.integers(0, 12), st.integers(0, 3))
+def test_the_held_out_split_keeps_copies_of_an_input_together(ids, n_validation, seed) -> None:
+    """Every row lands on exactly one side, a repeated input never on both, and the held-out
+    side has at least `n_validation` rows unless the data run out."""
+    from stancekit.models.finetune import held_out_split
+
+    kept, held_out = held_out_split(ids, n_validation, seed)
+    assert sorted([*kept, *held_out]) == list(range(len(ids)))
+    assert not {tuple(ids[i]) for i in kept} & {tuple(ids[i]) for i in held_out}
+    assert len(held_out) >= min(n_validation, len(ids))
 
 
 def test_the_contrastive_step_changes_the_encoder(tiny_base: str) -> None:

@@ -28,10 +28,11 @@ class FineTuneSettings:
 
     `epochs` None sizes the schedule by the data (see `plan_schedule`). Early stopping
     holds out `validation_fraction` of the labels when that is at least `min_validation`
-    claims, and keeps the epoch with the lowest held-out loss (`patience` epochs without
-    improvement end training). `stance_structure` "decomposed" (the default) asks "about
-    the target?" and "which side?" with two heads (see `finetuned.DecomposedStanceHead`);
-    "flat" has one three-way stance head. `contrastive_epochs` of the SetFit-style step run
+    claims (copies of one input stay together: see `held_out_split`), and keeps the epoch
+    with the lowest held-out loss (`patience` epochs without improvement end training).
+    `stance_structure` "decomposed" (the default) asks "about the target?" and "which
+    side?" with two heads (see `finetuned.DecomposedStanceHead`); "flat" has one
+    three-way stance head. `contrastive_epochs` of the SetFit-style step run
     first (none by default: with the decomposed head and 1,461 labels it gave no better
     development-set stance, worse sentiment, and took 2.7 times as long; see the README).
     """
@@ -115,6 +116,25 @@ def bucketed_batches(lengths: Sequence[int], batch_size: int,
     return [batches[i] for i in shuffled]
 
 
+def held_out_split(ids: Sequence[Sequence[int]], n_validation: int,
+                   seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices to train on and to hold out (about `n_validation`, whole inputs): the
+    rows of one input text go to one side together, so a claim read several times is
+    never both trained on and held out."""
+    rows_of: dict[tuple[int, ...], list[int]] = {}
+    for row, seq in enumerate(ids):
+        rows_of.setdefault(tuple(seq), []).append(row)
+    groups = list(rows_of.values())
+    held_out: list[int] = []
+    for g in np.random.default_rng(seed).permutation(len(groups)):
+        if len(held_out) >= n_validation:
+            break
+        held_out += groups[g]
+    out = set(held_out)
+    kept = [row for row in range(len(ids)) if row not in out]
+    return np.array(kept, dtype=np.int64), np.array(sorted(held_out), dtype=np.int64)
+
+
 def class_weights(indices: Sequence[int], n_classes: int) -> torch.Tensor:
     """Balanced weights n / (k * n_c), as scikit-learn's class_weight="balanced"."""
     counts = np.bincount([i for i in indices if i != IGNORE], minlength=n_classes)
@@ -174,10 +194,8 @@ class Trainer:
         settings, net = self.settings, self.net
         torch.manual_seed(settings.seed)
         plan = plan_schedule(len(data), settings)
-        split = np.random.default_rng(settings.seed).permutation(len(data))
-        train, validation = data.select(split[plan.n_validation :]), data.select(
-            split[: plan.n_validation]
-        )
+        kept, held_out = held_out_split(data["input_ids"], plan.n_validation, settings.seed)
+        train, validation = data.select(kept), data.select(held_out)
         columns = train[:]
         ids, stance, sentiment = columns["input_ids"], columns["stance"], columns["sentiment"]
         weight = columns["weight"]
@@ -211,7 +229,7 @@ class Trainer:
                 torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
                 optimizer.step()
                 schedule.step()
-            if not plan.n_validation:
+            if not len(validation):
                 continue
             held_out = self._held_out_loss(validation, stance_loss, sentiment_loss)
             if held_out < best_loss:
@@ -226,8 +244,8 @@ class Trainer:
             net.load_state_dict(best)
         net.eval()
         return {"epochs_planned": plan.epochs, "epochs_kept": best_epoch,
-                "steps_per_epoch": plan.steps_per_epoch, "n_train": plan.n_train,
-                "n_validation": plan.n_validation}
+                "steps_per_epoch": plan.steps_per_epoch, "n_train": len(train),
+                "n_validation": len(validation)}
 
     def _loss(self, ids: list, stance: list[int], sentiment: list[int], weight: list[float],
               stance_loss: WeightedCrossEntropy,
