@@ -94,8 +94,8 @@ def oversampled(claims: Sequence[LabeledClaim], rows: Sequence[ClaimInput],
                 real_repeats: int) -> tuple[list[LabeledClaim], list[ClaimInput]]:
     """The claims and their rows with each claim of a real article `real_repeats` times
     when written claims (`origin` "written") are among them. Written claims outnumber real
-    ones many times over and are cleaner than real text. (A repeat may land in the
-    fine-tuning's held-out rows beside its twin in training.)"""
+    ones many times over and are cleaner than real text. (Fine-tuning holds the copies of
+    one claim out together: see `finetune.held_out_split`.)"""
     if real_repeats == 1 or not any(c.origin == "written" for c in claims):
         return list(claims), list(rows)
     out_claims, out_rows = [], []
