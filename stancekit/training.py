@@ -31,9 +31,8 @@ from stancekit.models.base import fit_temperature, softmax
 from stancekit.records import Article, LabeledClaim, Prediction
 
 # How many times each method reads a claim of a real article beside written claims, chosen
-# on the development set (two seeds each): 3 raised the fine-tuned model's stance F_avg
-# from 0.625 to 0.660 (a loss weight of 3 gave 0.623) and lowered the baseline's from
-# 0.529 to 0.491.
+# on the development set (README, "How well it works"; every run in benchmarks/RESULTS.md):
+# 3 raised the fine-tuned model's stance F_avg and lowered the baseline's.
 REAL_REPEATS = {"baseline": 1, "finetuned": 3}
 
 

@@ -212,7 +212,9 @@ class Trainer:
             [{"params": encoder, "lr": settings.lr}, {"params": heads, "lr": settings.head_lr}],
             weight_decay=settings.weight_decay,
         )
-        steps = plan.epochs * plan.steps_per_epoch
+        # The held-out rows are whole inputs, so they may be a row or two more than planned.
+        steps_per_epoch = math.ceil(len(train) / settings.batch_size)
+        steps = plan.epochs * steps_per_epoch
         schedule = _warmup_linear(optimizer, steps, settings.warmup_fraction)
         order = torch.Generator().manual_seed(settings.seed)
         best, best_loss, best_epoch, waited = None, math.inf, plan.epochs, 0
@@ -244,7 +246,7 @@ class Trainer:
             net.load_state_dict(best)
         net.eval()
         return {"epochs_planned": plan.epochs, "epochs_kept": best_epoch,
-                "steps_per_epoch": plan.steps_per_epoch, "n_train": len(train),
+                "steps_per_epoch": steps_per_epoch, "n_train": len(train),
                 "n_validation": len(validation)}
 
     def _loss(self, ids: list, stance: list[int], sentiment: list[int], weight: list[float],
